@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Per-container load average. A background thread samples, every
+ * LOADAVG_INTERVAL_SEC, the cgroups that were read recently and folds the
+ * number of runnable + uninterruptible tasks into the kernel's fixed-point
+ * exponential averages (FSHIFT 11, EXP_1/EXP_5/EXP_15). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lxcfs/cgroup.h"
+
+#define LOADAVG_INTERVAL_SEC 5
+
+/* Tasks of a cgroup subtree, counted now. */
+struct task_counts {
+        unsigned running;         /* R */
+        unsigned uninterruptible; /* D */
+        unsigned total;           /* all threads */
+        pid_t last_pid;           /* highest pid (thread id) in the subtree, 0 if unknown */
+};
+
+/* Count tasks of the cgroup whose directory is dirfd. `v1` selects the
+ * cheap path available on v1 hierarchies (taskstats CGROUPSTATS). */
+int task_counts_read(int cgroup_dirfd, bool v1, struct task_counts *ret);
+
+/* Convenience for a reader: counts of its cgroup (cpu hierarchy on v1,
+ * unified on v2). */
+int task_counts_for_reader(const struct cg_reader *r, struct task_counts *ret);
+
+struct loadavg_value {
+        unsigned long avg[3];     /* fixed point, FSHIFT 11, like the kernel's avenrun */
+        unsigned running;         /* runnable tasks now */
+        unsigned total;           /* tasks now */
+        pid_t last_pid;
+};
+
+struct loadavg_sampler;
+
+int loadavg_sampler_new(const struct cg_hierarchies *cg, struct loadavg_sampler **ret);
+/* Start the background thread. */
+int loadavg_sampler_start(struct loadavg_sampler *s);
+void loadavg_sampler_free(struct loadavg_sampler *s);
+
+/* Current averages of the reader's cgroup. The first call for a cgroup
+ * registers it for sampling (it then starts from the current count);
+ * cgroups not read for a while, or removed, are dropped. */
+int loadavg_sampler_get(struct loadavg_sampler *s, const struct cg_reader *r,
+                        struct loadavg_value *ret);
