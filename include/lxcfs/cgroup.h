@@ -37,12 +37,14 @@ struct cg_hierarchies {
         enum cg_layout layout;
         int unified_fd;                     /* cgroup2 mount root, or -1 */
         int v1_fd[_CG_CONTROLLER_MAX];      /* v1 mount root per controller, or -1 */
-        bool on_unified[_CG_CONTROLLER_MAX];/* controller is enabled on cgroup2 */
+        bool on_unified[_CG_CONTROLLER_MAX];/* served by cgroup2: listed in its root
+                                             * cgroup.controllers and not bound to v1 */
 };
 
 /* Detect the layout from a mountinfo text. `prefix` is prepended to every
  * mount point before opening it ("" on a live system, a fixture directory
- * in tests). */
+ * in tests). -ENOENT (layout NONE) when no usable cgroup mount was found;
+ * mounts that cannot be opened are skipped with a warning. */
 int cg_hierarchies_open(struct cg_hierarchies *h, const char *mountinfo, const char *prefix);
 /* Convenience: /proc/self/mountinfo, no prefix. */
 int cg_hierarchies_open_live(struct cg_hierarchies *h);
@@ -52,18 +54,22 @@ void cg_hierarchies_describe(const struct cg_hierarchies *h, struct strbuf *out)
 bool cg_has_controller(const struct cg_hierarchies *h, enum cg_controller c);
 
 /* Which cgroup a reader is in, per controller. Paths are relative to the
- * hierarchy root and start with '/' ("/" is the root cgroup). */
+ * hierarchy root and start with '/' ("/" is the root cgroup). A path holding
+ * "." or ".." components (a reader outside our cgroup namespace shows up as
+ * "/../..") is never resolved: that controller's path stays NULL (unknown). */
 struct cg_reader {
         const struct cg_hierarchies *h;
         char *path[_CG_CONTROLLER_MAX];
 };
 
-/* Parse /proc/PID/cgroup text. Controllers that are missing stay NULL. */
+/* Parse /proc/PID/cgroup text. Controllers that are missing stay NULL.
+ * -EINVAL for a line that is not "ID:CONTROLLERS:PATH". */
 int cg_reader_parse(const struct cg_hierarchies *h, const char *proc_pid_cgroup, struct cg_reader *ret);
 /* Read and parse /proc/PID/cgroup; -ESRCH when the pid is gone. */
 int cg_reader_load(const struct cg_hierarchies *h, pid_t pid, struct cg_reader *ret);
 void cg_reader_done(struct cg_reader *r);
-/* True when the reader sits in the root cgroup of controller c (or c is absent). */
+/* True when the reader sits in the root cgroup of controller c (or c is
+ * absent, or the reader's path is unknown): callers show the host's values. */
 bool cg_reader_is_root(const struct cg_reader *r, enum cg_controller c);
 
 /* ---- memory ---- */
@@ -107,7 +113,9 @@ static inline bool cg_memstat_has(const struct cg_memory *m, enum cg_memstat_fie
 }
 
 /* Effective memory view of the reader. -ENOENT when the controller is not
- * available; other -errno for unreadable files. */
+ * available, the path is unknown, the cgroup is gone, or (v2) the reader is
+ * in the root cgroup, which has no memory.current; -EINVAL for malformed
+ * files; other -errno for unreadable ones. */
 int cg_memory_read(const struct cg_reader *r, struct cg_memory *ret);
 
 /* ---- cpu ---- */
@@ -120,6 +128,9 @@ struct cg_cpu_limits {
         uint64_t period_us;
 };
 
+/* Missing cpu or cpuset controllers are not errors: that part is simply
+ * unlimited (has_* false). -ENOENT for a vanished cgroup, -EINVAL for
+ * malformed files. */
 int cg_cpu_limits_read(const struct cg_reader *r, struct cg_cpu_limits *ret);
 
 /* ceil(quota/period), at least 1; 0 when there is no quota. */
@@ -135,6 +146,7 @@ struct cg_cpu_usage {
         uint64_t *percpu_system_ns;
 };
 
+/* Free with cg_cpu_usage_done() after success. */
 int cg_cpu_usage_read(const struct cg_reader *r, struct cg_cpu_usage *ret);
 void cg_cpu_usage_done(struct cg_cpu_usage *u);
 
@@ -151,11 +163,15 @@ struct cg_io_stats {
         struct cg_io_device *dev;
 };
 
+/* Devices with activity only. -ENOENT without the controller, or on v2 when
+ * io is not enabled for the reader's cgroup (no io.stat). Free with
+ * cg_io_stats_done() after success. */
 int cg_io_stats_read(const struct cg_reader *r, struct cg_io_stats *ret);
 void cg_io_stats_done(struct cg_io_stats *s);
 
 /* ---- tasks ---- */
 
-/* Directory fd of the reader's cgroup in the hierarchy of c (for the task
- * counter and the loadavg sampler). -ENOENT if c is unavailable. */
+/* Directory fd (O_RDONLY|O_DIRECTORY, caller closes) of the reader's cgroup
+ * in the hierarchy of c (for the task counter and the loadavg sampler).
+ * -ENOENT if c is unavailable, the path unknown or the cgroup gone. */
 int cg_reader_open_dir(const struct cg_reader *r, enum cg_controller c);

@@ -22,12 +22,18 @@ struct task_counts {
         pid_t last_pid;           /* highest pid (thread id) in the subtree, 0 if unknown */
 };
 
-/* Count tasks of the cgroup whose directory is dirfd. `v1` selects the
- * cheap path available on v1 hierarchies (taskstats CGROUPSTATS). */
+/* Count tasks of the cgroup subtree whose directory is dirfd. On v1, the
+ * states come from taskstats (CGROUPSTATS, one netlink request per cgroup
+ * on a socket kept per thread); on cgroup2, or when taskstats is not
+ * usable, from /proc/TID/stat, one small read per thread. `v1` is a hint:
+ * the file system type of dirfd decides. -ENOENT when the cgroup was
+ * removed. Known gap: taskstats files a task in a killable D sleep (e.g. a
+ * vfork() parent) under none of its counters, so v1 can count fewer D
+ * tasks than /proc shows. */
 int task_counts_read(int cgroup_dirfd, bool v1, struct task_counts *ret);
 
 /* Convenience for a reader: counts of its cgroup (cpu hierarchy on v1,
- * unified on v2). */
+ * else cpuacct, else pids; unified on v2). */
 int task_counts_for_reader(const struct cg_reader *r, struct task_counts *ret);
 
 struct loadavg_value {
@@ -45,7 +51,13 @@ int loadavg_sampler_start(struct loadavg_sampler *s);
 void loadavg_sampler_free(struct loadavg_sampler *s);
 
 /* Current averages of the reader's cgroup. The first call for a cgroup
- * registers it for sampling (it then starts from the current count);
- * cgroups not read for a while, or removed, are dropped. */
+ * registers it for sampling: it counts now and seeds all three averages
+ * with that R + D count, so a container read right after a daemon restart
+ * does not show a load creeping up from 0 for 15 minutes. Later calls
+ * return the values of the last pass (at most LOADAVG_INTERVAL_SEC old)
+ * without I/O. Cgroups not read for 10 minutes, or removed, are dropped.
+ * Each registered cgroup keeps a directory fd open: size RLIMIT_NOFILE for
+ * the number of containers. Readers in the root cgroup should be served
+ * the host's /proc/loadavg instead: sampling "/" walks every cgroup. */
 int loadavg_sampler_get(struct loadavg_sampler *s, const struct cg_reader *r,
                         struct loadavg_value *ret);

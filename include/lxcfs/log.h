@@ -19,7 +19,10 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 
 /* A structured field added to every journal entry, e.g.
- * ("LXCFS_MOUNTPOINT", "/var/lib/lxcfs"). Up to 8; call before threads start. */
+ * ("LXCFS_MOUNTPOINT", "/var/lib/lxcfs"), so that
+ * `journalctl LXCFS_MOUNTPOINT=/var/lib/lxcfs` finds it. Up to 8; the first
+ * value of a name wins. Call from one thread (startup); other threads may
+ * log meanwhile. */
 void log_add_field(const char *name, const char *value);
 
 /* Returns -abs(error) (or 0 when error is 0) so callers can

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include <systemd/sd-journal.h>
 
 #include "lxcfs/log.h"
@@ -34,25 +35,77 @@ enum log_target log_target_auto(void)
         return LOG_TARGET_JOURNAL;
 }
 
+/* The unit we run in, from our cgroup ("0::/system.slice/lxcfs.service").
+ * journald finds the unit of a message from the sender's cgroup, which it
+ * can no longer read once a short-lived sender (ExecStopPost=, a daemon that
+ * exits right after its last line) is gone; OBJECT_SYSTEMD_UNIT= from a root
+ * sender is what `journalctl -u` matches then. */
+static bool is_unit_name(const char *s)
+{
+        size_t n = strlen(s);
+
+        return (n > 8 && streq(s + n - 8, ".service")) || (n > 6 && streq(s + n - 6, ".scope"));
+}
+
+static void add_unit_field(void)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+        char line[4096], *unit;
+
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
+                if (!startswith(line, "0::") && !strstr(line, ":name=systemd:"))
+                        continue;
+                while ((unit = strrchr(line, '/'))) {
+                        if (is_unit_name(unit + 1)) {
+                                log_add_field("OBJECT_SYSTEMD_UNIT", unit + 1);
+                                return;
+                        }
+                        *unit = '\0';
+                }
+        }
+}
+
 void log_open(enum log_target t, const char *id)
 {
         target = t;
         if (id)
                 ident = id;
+        if (t == LOG_TARGET_JOURNAL && geteuid() == 0)
+                add_unit_field();
 }
 
 void log_set_max_level(int level) { max_level = level; }
 int log_get_max_level(void) { return max_level; }
 
+static bool has_field(const char *name, size_t n)
+{
+        size_t len = strlen(name);
+
+        for (size_t i = 0; i < n; i++)
+                if (strncmp(fields[i], name, len) == 0 && fields[i][len] == '=')
+                        return true;
+        return false;
+}
+
 void log_add_field(const char *name, const char *value)
 {
+        size_t n = __atomic_load_n(&n_fields, __ATOMIC_ACQUIRE);
         char *f;
 
-        if (n_fields >= MAX_FIELDS)
+        /* The first value of a field wins: journal filters such as
+         * LXCFS_MOUNTPOINT= must match exactly one value per entry. */
+        if (n >= MAX_FIELDS || has_field(name, n))
                 return;
         if (asprintf(&f, "%s=%s", name, value) < 0)
                 return;
-        fields[n_fields++] = f;
+        fields[n] = f;
+        /* Publish after the slot is written: threads that log meanwhile see
+         * either the old count or a complete field. Adders are serialized by
+         * the caller (startup code). */
+        __atomic_store_n(&n_fields, n + 1, __ATOMIC_RELEASE);
 }
 
 static void log_to_journal(int level, int error, const char *file, int line,
@@ -79,7 +132,7 @@ static void log_to_journal(int level, int error, const char *file, int line,
                 snprintf(errno_field, sizeof(errno_field), "ERRNO=%d", error);
                 iov[n++] = (struct iovec) { errno_field, strlen(errno_field) };
         }
-        for (size_t i = 0; i < n_fields; i++)
+        for (size_t i = 0, nf = __atomic_load_n(&n_fields, __ATOMIC_ACQUIRE); i < nf; i++)
                 iov[n++] = (struct iovec) { fields[i], strlen(fields[i]) };
 
         if (sd_journal_sendv(iov, (int) n) < 0)

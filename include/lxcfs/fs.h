@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* FUSE plumbing: the low-level operations over the static tree. It knows
+ * nothing about what a file contains; it asks vfile->generate(). */
+
+#include <fuse_lowlevel.h>
+
+#include "lxcfs/handles.h"
+#include "lxcfs/vfile.h"
+#include "lxcfs/vtree.h"
+
+struct lxcfs_fs {
+        struct vtree tree;
+        struct handle_table handles;
+        const struct lxcfs_options *opts;
+        const struct cg_hierarchies *cg;
+        struct loadavg_sampler *loadavg;
+        double attr_timeout;     /* the tree never changes: cache it long */
+};
+
+int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
+                  const struct cg_hierarchies *cg, struct loadavg_sampler *loadavg);
+void lxcfs_fs_done(struct lxcfs_fs *fs);
+
+/* Render node's file for reader pid. */
+int lxcfs_fs_render(struct lxcfs_fs *fs, const struct vnode *node, pid_t pid,
+                    struct content **ret);
+
+extern const struct fuse_lowlevel_ops lxcfs_fs_ops;

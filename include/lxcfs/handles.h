@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Open-file handles. The 64-bit handle given to the kernel is a slot index
+ * plus a generation number seeded randomly per process, never a pointer:
+ * a handle issued by a previous daemon process (connection handed over) or
+ * a released one simply does not resolve, and the caller re-renders. */
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct content {
+        unsigned refs;  /* atomic */
+        size_t len;
+        char *data;
+};
+
+struct handle_slot {
+        uint32_t gen;
+        uint64_t ino;
+        struct content *content; /* NULL when the slot is free */
+};
+
+struct handle_table {
+        pthread_mutex_t lock;
+        struct handle_slot *slots;
+        size_t n_slots;
+        size_t *free_list;
+        size_t n_free;
+        uint32_t next_gen;
+};
+
+int handle_table_init(struct handle_table *t);
+void handle_table_done(struct handle_table *t);
+
+/* Takes ownership of text (malloc'ed, len bytes). */
+int content_new(char *text, size_t len, struct content **ret);
+void content_unref(struct content *c);
+
+/* Store content for ino; returns the handle. -ENOMEM on failure (content
+ * is then released). */
+int handle_add(struct handle_table *t, uint64_t ino, struct content *c, uint64_t *ret_fh);
+/* A new reference to the content of fh, or NULL if fh was not issued by
+ * this process for this inode (or was released). */
+struct content *handle_get(struct handle_table *t, uint64_t fh, uint64_t ino);
+/* Drop the handle; unknown handles are ignored. */
+void handle_release(struct handle_table *t, uint64_t fh);
+size_t handle_count(struct handle_table *t);

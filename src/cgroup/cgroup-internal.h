@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared by the files of src/cgroup only. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lxcfs/cgroup.h"
+
+/* Small cgroup files are read into a stack buffer of this size; only a
+ * bigger one (cpuacct.usage_all on a large machine) goes to the heap. */
+#define CG_SMALL_FILE 4096
+
+/* Where the reader's cgroup of controller c lives: the hierarchy root fd and
+ * the path relative to it, without leading '/' ("" for the root cgroup).
+ * -ENOENT when the controller is unavailable or the reader's path unknown. */
+int cg_locate(const struct cg_reader *r, enum cg_controller c, int *ret_fd, const char **ret_rel);
+
+/* The controller called s[0..n) on v1, or -1. */
+int cg_controller_from_name(const char *s, size_t n);
+
+/* True when controller c is served by the cgroup2 hierarchy. */
+bool cg_is_unified(const struct cg_hierarchies *h, enum cg_controller c);
+
+/* Length of the parent of rel[0..len): up to its last '/', 0 for the root. */
+size_t cg_parent_len(const char *rel, size_t len);
+
+/* "rel[0..len]/file" (or "file" at the root) into buf. -ENAMETOOLONG if it
+ * does not fit. */
+int cg_level_file(char *buf, size_t size, const char *rel, size_t len, const char *file);
+
+/* Read a file of the cgroup rel[0..len) into buf. Returns the length or -errno. */
+ssize_t cg_read_level(int fd, const char *rel, size_t len, const char *file, char *buf, size_t size);
+/* Same, parsing one unsigned number ("max" -> UINT64_MAX). */
+int cg_read_level_u64(int fd, const char *rel, size_t len, const char *file, uint64_t *ret);
+
+/* Read a file that is usually small: into stack_buf when it fits, else into
+ * a heap copy stored in *heap (caller frees). *ret points to the text. */
+int cg_read_text(int fd, const char *path, char *stack_buf, size_t size, char **heap, const char **ret);
+
+/* Split "key value" (one line of memory.stat, cpu.stat, cpuacct.stat). The
+ * key is not NUL-terminated: compare with its length. -EINVAL when the value
+ * is not a number. */
+int cg_split_key_u64(const char *line, size_t len, const char **ret_key, size_t *ret_key_len, uint64_t *ret_value);

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount/libmount.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "lxcfs/log.h"
+#include "lxcfs/macro.h"
+#include "mountpoint.h"
+
+#define FUSE_SUPER_MAGIC 0x65735546
+#define MAX_STACKED_MOUNTS 64
+
+static int mkdir_parents(const char *path)
+{
+        _cleanup_free_ char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* The fs type of the topmost mount exactly at path, from our mountinfo. */
+static char *mount_fstype_at(const char *path)
+{
+        struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+        struct libmnt_fs *fs;
+        char *type = NULL;
+
+        if (!tb)
+                return NULL;
+        fs = mnt_table_find_target(tb, path, MNT_ITER_BACKWARD);
+        if (fs && mnt_fs_get_fstype(fs))
+                type = strdup(mnt_fs_get_fstype(fs));
+        mnt_unref_table(tb);
+        return type;
+}
+
+/* statfs always reaches the FUSE daemon (stat may be answered from the
+ * kernel's attribute cache), so it tells a dead connection apart. */
+static int probe_connection(const char *path)
+{
+        struct statfs sfs;
+
+        return statfs(path, &sfs) < 0 ? -errno : 0;
+}
+
+static int detach_stale(const char *path)
+{
+        int n, r;
+
+        /* A killed daemon can leave several mounts stacked (each restart of
+         * an older daemon mounted on top): peel them one by one. */
+        for (n = 0; n < MAX_STACKED_MOUNTS; n++) {
+                r = probe_connection(path);
+                if (r == 0)
+                        break;
+                errno = -r;
+                if (errno != ENOTCONN && errno != ECONNABORTED)
+                        return -errno;
+                if (umount2(path, MNT_DETACH) < 0)
+                        return log_error_errno(errno,
+                                "Failed to detach the stale FUSE mount at %s: %m. "
+                                "Try 'umount -l %s' and start again.", path, path);
+        }
+        if (n >= MAX_STACKED_MOUNTS)
+                return log_error_errno(ELOOP, "More than %d stale mounts are stacked at %s; giving up.",
+                                       MAX_STACKED_MOUNTS, path);
+        if (n > 0)
+                log_notice("Detached %d stale FUSE mount%s at %s left by a daemon that did not "
+                           "exit cleanly; containers that still hold its files need "
+                           "lxcfs-remount.", n, n == 1 ? "" : "s", path);
+        return 0;
+}
+
+static void warn_if_not_empty(const char *path)
+{
+        _cleanup_closedir_ DIR *d = opendir(path);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                log_warning("Mountpoint %s is not empty (it holds '%s'); mounting over it anyway. "
+                            "Its contents stay hidden until lxcfs stops.", path, de->d_name);
+                return;
+        }
+}
+
+int mountpoint_prepare(const char *path)
+{
+        _cleanup_free_ char *type = NULL;
+        struct statfs sfs;
+        struct stat st;
+        int r;
+
+        if (path[0] != '/')
+                return log_error_errno(EINVAL, "Mountpoint '%s' is not an absolute path.", path);
+
+        if (stat(path, &st) < 0 || probe_connection(path) < 0) {
+                if (errno == ENOENT) {
+                        r = mkdir_parents(path);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to create mountpoint %s: %m", path);
+                        log_info("Created mountpoint %s.", path);
+                        return 0;
+                }
+                if (errno != ENOTCONN && errno != ECONNABORTED)
+                        return log_error_errno(errno, "Cannot use mountpoint %s: %m", path);
+        }
+
+        r = detach_stale(path);
+        if (r < 0)
+                return r;
+
+        if (stat(path, &st) < 0)
+                return log_error_errno(errno, "Cannot use mountpoint %s: %m", path);
+        if (!S_ISDIR(st.st_mode))
+                return log_error_errno(ENOTDIR, "Mountpoint %s is not a directory.", path);
+
+        /* A live FUSE mount of ours answers stat: another daemon serves it. */
+        if (statfs(path, &sfs) == 0 && sfs.f_type == FUSE_SUPER_MAGIC) {
+                type = mount_fstype_at(path);
+                if (type && streq(type, "fuse.lxcfs"))
+                        return log_error_errno(EBUSY,
+                                "%s is already served by a running lxcfs; stop it first "
+                                "(systemctl stop lxcfs) or choose another mountpoint.", path);
+        }
+
+        warn_if_not_empty(path);
+        return 0;
+}
+
+int mountpoint_open_under(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
+static const char *const expected_files[] = {
+        "proc/cpuinfo", "proc/diskstats", "proc/loadavg", "proc/meminfo",
+        "proc/stat", "proc/swaps", "proc/uptime", "sys/devices/system/cpu/online",
+};
+
+void mountpoint_warn_shadowed(const char *path, int under_fd)
+{
+        struct stat st;
+
+        /* Runtimes that bind-mount a missing source create it as a directory:
+         * the classic "not a directory" failure after lxcfs was down. */
+        for (size_t i = 0; i < ELEMENTSOF(expected_files); i++) {
+                if (fstatat(under_fd, expected_files[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode))
+                        log_warning("Found %s/%s as a directory under the mount (a container runtime "
+                                    "created it while lxcfs was down); it is hidden now and the file "
+                                    "is served again. Containers created meanwhile hold that empty "
+                                    "directory and need to be recreated.", path, expected_files[i]);
+        }
+}

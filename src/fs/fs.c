@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lxcfs/fs.h"
+#include "lxcfs/log.h"
+
+/* Every operation below replies exactly once: do_*() return 0 or a
+ * negative errno, the op wrapper sends the one reply. */
+
+static struct lxcfs_fs *fs_of(fuse_req_t req)
+{
+        return fuse_req_userdata(req);
+}
+
+int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
+                  const struct cg_hierarchies *cg, struct loadavg_sampler *loadavg)
+{
+        int r;
+
+        *fs = (struct lxcfs_fs) { .opts = opts, .cg = cg, .loadavg = loadavg,
+                                  .attr_timeout = 86400.0 };
+        r = vtree_build(vfile_table, vfile_table_size, &fs->tree);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the file tree: %m");
+        r = handle_table_init(&fs->handles);
+        if (r < 0) {
+                vtree_free(&fs->tree);
+                return log_error_errno(r, "Failed to set up the handle table: %m");
+        }
+        return 0;
+}
+
+void lxcfs_fs_done(struct lxcfs_fs *fs)
+{
+        handle_table_done(&fs->handles);
+        vtree_free(&fs->tree);
+}
+
+static void fill_stat(const struct vnode *n, struct stat *st)
+{
+        *st = (struct stat) { 0 };
+        st->st_ino = n->ino;
+        if (n->file) {
+                /* Size 0 like the kernel's /proc: readers read to EOF. */
+                st->st_mode = S_IFREG | 0444;
+                st->st_nlink = 1;
+        } else {
+                st->st_mode = S_IFDIR | 0555;
+                st->st_nlink = 2;
+        }
+}
+
+int lxcfs_fs_render(struct lxcfs_fs *fs, const struct vnode *node, pid_t pid,
+                    struct content **ret)
+{
+        _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+        struct render_ctx ctx;
+        size_t len;
+        char *text;
+        int r;
+
+        render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg);
+        r = node->file->generate(&ctx, &out);
+        render_ctx_done(&ctx);
+        if (r < 0)
+                return log_debug_errno(r, "Rendering %s for pid %d failed: %m", node->path, (int) pid);
+        r = strbuf_error(&out);
+        if (r < 0)
+                return r;
+        text = strbuf_steal(&out, &len);
+        if (!text)
+                return -ENOMEM;
+        return content_new(text, len, ret);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+        /* Reads of one file never depend on each other. */
+        if (conn->capable & FUSE_CAP_ASYNC_READ)
+                conn->want |= FUSE_CAP_ASYNC_READ;
+        /* No page cache for these files: each open shows fresh values. */
+        conn->want &= ~(unsigned) FUSE_CAP_AUTO_INVAL_DATA;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+        struct lxcfs_fs *fs = fs_of(req);
+        const struct vnode *n = vtree_lookup(&fs->tree, parent, name);
+        struct fuse_entry_param e = { 0 };
+
+        if (!n) {
+                /* A negative entry, cached as long as positive ones. */
+                e.entry_timeout = fs->attr_timeout;
+                fuse_reply_entry(req, &e);
+                return;
+        }
+        e.ino = n->ino;
+        e.generation = 1;
+        e.attr_timeout = fs->attr_timeout;
+        e.entry_timeout = fs->attr_timeout;
+        fill_stat(n, &e.attr);
+        fuse_reply_entry(req, &e);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        struct lxcfs_fs *fs = fs_of(req);
+        const struct vnode *n = vtree_by_ino(&fs->tree, ino);
+        struct stat st;
+
+        if (!n) {
+                fuse_reply_err(req, ENOENT);
+                return;
+        }
+        fill_stat(n, &st);
+        fuse_reply_attr(req, &st, fs->attr_timeout);
+}
+
+static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        struct lxcfs_fs *fs = fs_of(req);
+        const struct vnode *n = vtree_by_ino(&fs->tree, ino);
+        const struct fuse_ctx *caller = fuse_req_ctx(req);
+        struct content *c;
+        int r;
+
+        if (!n)
+                return -ENOENT;
+        if (!n->file)
+                return -EISDIR;
+        if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+                return -EACCES;
+
+        r = lxcfs_fs_render(fs, n, caller->pid, &c);
+        if (r < 0)
+                return r;
+        r = handle_add(&fs->handles, n->ino, c, &fi->fh);
+        if (r < 0)
+                return r;
+        /* Content was rendered for this open: bypass the page cache, and
+         * skip the FLUSH round trip on close. */
+        fi->direct_io = 1;
+        fi->keep_cache = 0;
+        fi->noflush = 1;
+        log_debug("open %s by pid %d: %zu bytes", n->path, (int) caller->pid, c->len);
+        return 0;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        int r = do_open(req, ino, fi);
+
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else if (fuse_reply_open(req, fi) == -ENOENT)
+                /* The opener was interrupted: nobody will release this. */
+                handle_release(&fs_of(req)->handles, fi->fh);
+}
+
+static void reply_slice(fuse_req_t req, const struct content *c, size_t size, off_t off)
+{
+        if (off < 0 || (size_t) off >= c->len) {
+                fuse_reply_buf(req, NULL, 0);
+                return;
+        }
+        fuse_reply_buf(req, c->data + off, MIN(size, c->len - (size_t) off));
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+        struct lxcfs_fs *fs = fs_of(req);
+        struct content *c = handle_get(&fs->handles, fi->fh, ino);
+        const struct vnode *n;
+        int r;
+
+        if (!c) {
+                /* Not a handle of this process (e.g. issued before a
+                 * connection handover): render again for this reader. */
+                n = vtree_by_ino(&fs->tree, ino);
+                if (!n || !n->file) {
+                        fuse_reply_err(req, EBADF);
+                        return;
+                }
+                r = lxcfs_fs_render(fs, n, fuse_req_ctx(req)->pid, &c);
+                if (r < 0) {
+                        fuse_reply_err(req, -r);
+                        return;
+                }
+                log_debug("read %s with unknown handle %#llx: rendered again",
+                          n->path, (unsigned long long) fi->fh);
+        }
+        reply_slice(req, c, size, off);
+        content_unref(c);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        handle_release(&fs_of(req)->handles, fi->fh);
+        fuse_reply_err(req, 0);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        fuse_reply_err(req, 0);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        const struct vnode *n = vtree_by_ino(&fs_of(req)->tree, ino);
+
+        if (!n)
+                fuse_reply_err(req, ENOENT);
+        else if (n->file)
+                fuse_reply_err(req, ENOTDIR);
+        else {
+                fi->cache_readdir = 1;
+                fi->keep_cache = 1;
+                fuse_reply_open(req, fi);
+        }
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+        struct lxcfs_fs *fs = fs_of(req);
+        const struct vnode *dir = vtree_by_ino(&fs->tree, ino);
+        _cleanup_free_ char *buf = NULL;
+        size_t used = 0;
+
+        if (!dir || dir->file) {
+                fuse_reply_err(req, ENOTDIR);
+                return;
+        }
+        buf = malloc(size);
+        if (!buf) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        /* Offsets: 0 ".", 1 "..", 2+i the i-th child. */
+        for (off_t i = off; ; i++) {
+                const struct vnode *child = NULL;
+                const char *name;
+                struct stat st = { 0 };
+                size_t need;
+
+                if (i == 0) {
+                        name = ".";
+                        st.st_ino = dir->ino;
+                        st.st_mode = S_IFDIR;
+                } else if (i == 1) {
+                        name = "..";
+                        st.st_ino = dir->parent_ino;
+                        st.st_mode = S_IFDIR;
+                } else {
+                        child = vtree_child(&fs->tree, dir->ino, (size_t) (i - 2));
+                        if (!child)
+                                break;
+                        name = child->name;
+                        fill_stat(child, &st);
+                }
+                need = fuse_add_direntry(req, buf + used, size - used, name, &st, i + 1);
+                if (need > size - used)
+                        break;
+                used += need;
+        }
+        fuse_reply_buf(req, buf, used);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        fuse_reply_err(req, 0);
+}
+
+/* The tree is read-only: every change is refused. */
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi) { fuse_reply_err(req, EROFS); }
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                     dev_t rdev) { fuse_reply_err(req, EROFS); }
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{ fuse_reply_err(req, EROFS); }
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{ fuse_reply_err(req, EROFS); }
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{ fuse_reply_err(req, EROFS); }
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags) { fuse_reply_err(req, EROFS); }
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{ fuse_reply_err(req, EROFS); }
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi) { fuse_reply_err(req, EACCES); }
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi) { fuse_reply_err(req, EROFS); }
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags) { fuse_reply_err(req, EROFS); }
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{ fuse_reply_err(req, EROFS); }
+
+const struct fuse_lowlevel_ops lxcfs_fs_ops = {
+        .init = op_init,
+        .lookup = op_lookup,
+        .getattr = op_getattr,
+        .open = op_open,
+        .read = op_read,
+        .flush = op_flush,
+        .release = op_release,
+        .opendir = op_opendir,
+        .readdir = op_readdir,
+        .releasedir = op_releasedir,
+        .setattr = op_setattr,
+        .mknod = op_mknod,
+        .mkdir = op_mkdir,
+        .unlink = op_unlink,
+        .rmdir = op_unlink,
+        .symlink = op_symlink,
+        .rename = op_rename,
+        .link = op_link,
+        .write = op_write,
+        .create = op_create,
+        .setxattr = op_setxattr,
+        .removexattr = op_removexattr,
+};

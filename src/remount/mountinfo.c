@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <libmount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lxcfs/macro.h"
+#include "lxcfs/remount.h"
+#include "mount-api.h"
+#include "remount-internal.h"
+
+static const char *const state_names[] = {
+        [REMOUNT_LIVE]    = "live",
+        [REMOUNT_STALE]   = "stale",
+        [REMOUNT_FOREIGN] = "foreign",
+        [REMOUNT_HIDDEN]  = "hidden",
+        [REMOUNT_INVALID] = "invalid",
+};
+
+const char *remount_state_to_string(enum remount_state s)
+{
+        return (size_t) s < ELEMENTSOF(state_names) ? state_names[s] : "?";
+}
+
+static const char *const method_names[] = {
+        [REMOUNT_METHOD_NONE]    = "none",
+        [REMOUNT_METHOD_BENEATH] = "beneath",
+        [REMOUNT_METHOD_REPLACE] = "replace",
+        [REMOUNT_METHOD_ON_TOP]  = "on top",
+};
+
+const char *remount_method_to_string(enum remount_method m)
+{
+        return (size_t) m < ELEMENTSOF(method_names) ? method_names[m] : "?";
+}
+
+void remount_entries_free(struct remount_entry *e, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(e[i].target);
+                free(e[i].root);
+        }
+        free(e);
+}
+
+size_t remount_ns_count(const struct remount_ns *ns, enum remount_state s)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < ns->n_entries; i++)
+                n += ns->entries[i].state == s;
+        return n;
+}
+
+bool remount_root_is_valid(const char *root)
+{
+        /* Clones are taken at live->fd + root: a ".." would leave the tree. */
+        if (!root || root[0] != '/')
+                return false;
+        for (const char *p = root; *p; ) {
+                size_t len;
+
+                while (*p == '/')
+                        p++;
+                len = strcspn(p, "/");
+                if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                p += len;
+        }
+        return true;
+}
+
+uint64_t remount_attr_from_options(const char *vfs_opts)
+{
+        static const struct { const char *name; uint64_t attr; } table[] = {
+                { "ro",     MOUNT_ATTR_RDONLY },
+                { "nosuid", MOUNT_ATTR_NOSUID },
+                { "nodev",  MOUNT_ATTR_NODEV  },
+                { "noexec", MOUNT_ATTR_NOEXEC },
+        };
+        uint64_t attr = 0;
+
+        for (size_t i = 0; vfs_opts && i < ELEMENTSOF(table); i++)
+                if (mnt_optstr_get_option(vfs_opts, table[i].name, NULL, NULL) == 0)
+                        attr |= table[i].attr;
+        return attr;
+}
+
+static bool dev_in(dev_t dev, const dev_t *set, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (set[i] == dev)
+                        return true;
+        return false;
+}
+
+/* A mount whose child sits at the same mount point is hidden by it. */
+bool remount_is_overmounted(struct libmnt_table *tb, struct libmnt_fs *fs)
+{
+        _cleanup_mnt_iter_ struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *child;
+        int id = mnt_fs_get_id(fs);
+        const char *target = mnt_fs_get_target(fs);
+
+        if (!it || !target)
+                return false;
+        while (mnt_table_next_fs(tb, it, &child) == 0) {
+                const char *t = mnt_fs_get_target(child);
+
+                if (mnt_fs_get_parent_id(child) == id && mnt_fs_get_id(child) != id &&
+                    t && streq(t, target))
+                        return true;
+        }
+        return false;
+}
+
+static enum remount_state classify(struct libmnt_table *tb, struct libmnt_fs *fs, dev_t live_dev,
+                                   const dev_t *others, size_t n_others)
+{
+        dev_t dev = mnt_fs_get_devno(fs);
+
+        if (!remount_root_is_valid(mnt_fs_get_root(fs)) || !mnt_fs_get_target(fs))
+                return REMOUNT_INVALID;
+        if (remount_is_overmounted(tb, fs))
+                return REMOUNT_HIDDEN;
+        if (dev == live_dev)
+                return REMOUNT_LIVE;
+        if (dev_in(dev, others, n_others))
+                return REMOUNT_FOREIGN;
+        return REMOUNT_STALE;
+}
+
+int remount_parse_table(const char *text, struct libmnt_table **ret)
+{
+        _cleanup_mnt_table_ struct libmnt_table *tb = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        int r;
+
+        f = fmemopen((void *) text, strlen(text), "r");
+        if (!f)
+                return -errno;
+        tb = mnt_new_table();
+        if (!tb)
+                return -ENOMEM;
+        r = mnt_table_parse_stream(tb, f, "mountinfo");
+        if (r < 0)
+                return r;
+        *ret = steal_pointer(&tb);
+        return 0;
+}
+
+static int entry_fill(struct remount_entry *e, struct libmnt_fs *fs, enum remount_state state)
+{
+        const char *root = mnt_fs_get_root(fs), *target = mnt_fs_get_target(fs);
+
+        *e = (struct remount_entry) {
+                .mount_id = mnt_fs_get_id(fs),
+                .parent_id = mnt_fs_get_parent_id(fs),
+                .dev = mnt_fs_get_devno(fs),
+                .root = strdup(root ? root : ""),
+                .target = strdup(target ? target : ""),
+                .attr = remount_attr_from_options(mnt_fs_get_vfs_options(fs)),
+                .state = state,
+        };
+        return e->root && e->target ? 0 : -ENOMEM;
+}
+
+int remount_parse_mountinfo(const char *text, dev_t live_dev,
+                            const dev_t *others, size_t n_others,
+                            struct remount_entry **ret, size_t *ret_n)
+{
+        _cleanup_mnt_table_ struct libmnt_table *tb = NULL;
+        _cleanup_mnt_iter_ struct libmnt_iter *it = NULL;
+        struct remount_entry *entries = NULL;
+        struct libmnt_fs *fs;
+        size_t n = 0;
+        int r;
+
+        r = remount_parse_table(text, &tb);
+        if (r < 0)
+                return r;
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *type = mnt_fs_get_fstype(fs);
+                struct remount_entry *p;
+
+                if (!type || !streq(type, LXCFS_FSTYPE))
+                        continue;
+                p = realloc(entries, (n + 1) * sizeof(*entries));
+                if (!p) {
+                        remount_entries_free(entries, n);
+                        return -ENOMEM;
+                }
+                entries = p;
+                r = entry_fill(&entries[n], fs, classify(tb, fs, live_dev, others, n_others));
+                n++;
+                if (r < 0) {
+                        remount_entries_free(entries, n);
+                        return r;
+                }
+        }
+
+        *ret = entries;
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+
+#include "lxcfs/fileio.h"
+#include "lxcfs/log.h"
+#include "lxcfs/render.h"
+
+#define FSHIFT 11
+#define FIXED_1 (1UL << FSHIFT)
+#define LOAD_INT(x) ((x) >> FSHIFT)
+#define LOAD_FRAC(x) LOAD_INT(((x) & (FIXED_1 - 1)) * 100)
+
+int loadavg_render(const struct loadavg_input *in, struct strbuf *out)
+{
+        const struct loadavg_value *v = in->value;
+        unsigned long a[3];
+
+        if (!v) {
+                strbuf_puts(out, in->host);
+                return strbuf_error(out);
+        }
+        /* The kernel adds half of the last printed digit before cutting. */
+        for (int i = 0; i < 3; i++)
+                a[i] = v->avg[i] + FIXED_1 / 200;
+        strbuf_printf(out, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%u %d\n",
+                      LOAD_INT(a[0]), LOAD_FRAC(a[0]), LOAD_INT(a[1]), LOAD_FRAC(a[1]),
+                      LOAD_INT(a[2]), LOAD_FRAC(a[2]), v->running, v->total, (int) v->last_pid);
+        return strbuf_error(out);
+}
+
+int loadavg_generate(struct render_ctx *ctx, struct strbuf *out)
+{
+        _cleanup_free_ char *host = NULL;
+        const struct cg_reader *reader;
+        struct loadavg_value value;
+        int r;
+
+        if (ctx->loadavg && render_ctx_reader(ctx, &reader) >= 0 &&
+            !cg_reader_is_root(reader, CG_CPU) &&
+            loadavg_sampler_get(ctx->loadavg, reader, &value) >= 0)
+                return loadavg_render(&(struct loadavg_input) { .value = &value }, out);
+
+        r = read_file_at(AT_FDCWD, "/proc/loadavg", &host, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read /proc/loadavg: %m");
+        return loadavg_render(&(struct loadavg_input) { .host = host }, out);
+}

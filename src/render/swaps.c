@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "lxcfs/fileio.h"
+#include "lxcfs/log.h"
+#include "lxcfs/render.h"
+
+#define SWAPS_HEADER "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+
+/* The kernel pads the name to 40 columns and adds a second tab after
+ * numbers shorter than 8 digits, to keep the columns aligned. */
+static void put_swap_line(struct strbuf *out, const char *name, const char *type,
+                          uint64_t size_kb, uint64_t used_kb, int prio)
+{
+        size_t len = strlen(name);
+
+        strbuf_printf(out, "%s%*s%s\t%" PRIu64 "\t%s%" PRIu64 "\t%s%d\n",
+                      name, len < 40 ? (int) (40 - len) : 1, " ", type,
+                      size_kb, size_kb < 10000000 ? "\t" : "",
+                      used_kb, used_kb < 10000000 ? "\t" : "",
+                      prio);
+}
+
+int swaps_render(const struct swaps_input *in, struct strbuf *out)
+{
+        if (!in->container) {
+                strbuf_puts(out, in->host);
+                return strbuf_error(out);
+        }
+        strbuf_puts(out, SWAPS_HEADER);
+        if (in->total_kb > 0)
+                put_swap_line(out, "none", "virtual", in->total_kb, in->used_kb, 0);
+        return strbuf_error(out);
+}
+
+int swaps_generate(struct render_ctx *ctx, struct strbuf *out)
+{
+        _cleanup_free_ char *host = NULL, *meminfo = NULL;
+        struct swaps_input in = {};
+        const struct cg_reader *reader;
+        struct cg_memory mem;
+        int r;
+
+        r = read_file_at(AT_FDCWD, "/proc/swaps", &host, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read /proc/swaps: %m");
+        in.host = host;
+
+        in.container = render_ctx_reader(ctx, &reader) >= 0 &&
+                       cg_memory_read(reader, &mem) >= 0 && mem.limited &&
+                       read_file_at(AT_FDCWD, "/proc/meminfo", &meminfo, NULL) >= 0;
+        if (in.container)
+                meminfo_swap_kb(meminfo, &mem, ctx->opts->use_swap, &in.total_kb, &in.used_kb);
+        return swaps_render(&in, out);
+}

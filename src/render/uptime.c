@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "lxcfs/fileio.h"
+#include "lxcfs/log.h"
+#include "lxcfs/render.h"
+
+/* Ticks as seconds with two decimals, truncated like the kernel's own
+ * /proc/uptime, in integers to stay exact. */
+static void put_seconds(struct strbuf *out, uint64_t ticks, unsigned hz)
+{
+        uint64_t centisec = ticks / hz * 100 + ticks % hz * 100 / hz;
+
+        strbuf_printf(out, "%" PRIu64 ".%02" PRIu64, centisec / 100, centisec % 100);
+}
+
+int uptime_render(const struct uptime_input *in, struct strbuf *out)
+{
+        unsigned hz = in->hz ? in->hz : 100;
+
+        if (!in->container) {
+                strbuf_puts(out, in->host);
+                return strbuf_error(out);
+        }
+        put_seconds(out, in->uptime_ticks, hz);
+        strbuf_puts(out, " ");
+        put_seconds(out, in->idle_ticks, hz);
+        strbuf_puts(out, "\n");
+        return strbuf_error(out);
+}
+
+/* Sum of the idle ticks /proc/stat shows this reader, so that both files
+ * agree. Without a CPU usage view every visible CPU counts as idle. */
+static uint64_t idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz)
+{
+        _cleanup_(cg_cpu_usage_done) struct cg_cpu_usage usage = {};
+        _cleanup_free_ struct cpu_times *times = NULL;
+        const struct cg_reader *reader;
+        struct cpuset visible;
+        bool have_usage;
+        uint64_t sum = 0;
+        unsigned n;
+
+        if (render_ctx_visible_cpus(ctx, &visible) < 0)
+                return 0;
+        n = cpuset_count(&visible);
+        times = calloc(n ? n : 1, sizeof(*times));
+        if (!times)
+                return 0;
+        have_usage = render_ctx_reader(ctx, &reader) >= 0 && cg_cpu_usage_read(reader, &usage) >= 0;
+        stat_cpu_times(have_usage ? &usage : NULL, &visible, age, hz, times);
+        for (unsigned i = 0; i < n; i++)
+                sum += times[i].idle;
+        return sum;
+}
+
+int uptime_generate(struct render_ctx *ctx, struct strbuf *out)
+{
+        _cleanup_free_ char *host = NULL;
+        struct uptime_input in = { .hz = clock_ticks_per_sec() };
+        int r;
+
+        r = pid_in_host_pidns(ctx->pid);
+        if (r == 0)
+                r = pidns_age_ticks(ctx->pid, in.hz, &in.uptime_ticks);
+        if (r == 0) {
+                in.container = true;
+                in.idle_ticks = idle_ticks(ctx, in.uptime_ticks, in.hz);
+                return uptime_render(&in, out);
+        }
+
+        /* The host's own readers, and readers we cannot place. */
+        r = read_file_at(AT_FDCWD, "/proc/uptime", &host, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read /proc/uptime: %m");
+        in.host = host;
+        return uptime_render(&in, out);
+}
