@@ -401,6 +401,7 @@ void remount_heal_finish(struct remount_job *job)
         (void) waitpid(job->pid, NULL, in_time ? 0 : WNOHANG);
         job->pid = -1;
         closep(&job->fd);
+        job->fd = -1;
 }
 
 int remount_heal_ns(const struct remount_live *live, struct remount_ns *ns,

@@ -19,7 +19,9 @@ remount_setup() {
         T=$(mktemp -d /tmp/lxcfs-remount.XXXXXX)
         chmod 755 "$T"
         MNT=$T/mnt
-        at_exit "rm -rf '$T'"
+        # Runs after lxcfs_stop: unmount whatever is left (a dead daemon's
+        # mount, one stacked over another), then remove the scratch dir.
+        at_exit "while mountpoint -q '$MNT'; do umount -l '$MNT' || break; done; rm -rf '$T'"
         lxcfs_start "$MNT" || { echo "Bail out! lxcfs did not start"; exit 1; }
 }
 

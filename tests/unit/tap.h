@@ -25,6 +25,20 @@ static inline void tap_ok(int cond, const char *fmt, ...)
         fflush(stdout);
 }
 
+/* Print text as TAP diagnostics, "# " before every line. */
+static inline void tap_diag_text(const char *text)
+{
+        const char *p = text ? text : "(null)";
+
+        while (*p) {
+                size_t n = strcspn(p, "\n");
+                printf("# %.*s\n", (int) n, p);
+                p += n;
+                if (*p == '\n')
+                        p++;
+        }
+}
+
 /* Compare whole texts; on mismatch print both as TAP diagnostics. */
 static inline void tap_streq(const char *got, const char *want, const char *name)
 {
@@ -32,8 +46,10 @@ static inline void tap_streq(const char *got, const char *want, const char *name
 
         tap_ok(same, "%s", name);
         if (!same) {
-                printf("# --- want ---\n# %s\n# --- got ---\n# %s\n",
-                       want ? want : "(null)", got ? got : "(null)");
+                printf("# --- want ---\n");
+                tap_diag_text(want);
+                printf("# --- got ---\n");
+                tap_diag_text(got);
         }
 }
 
