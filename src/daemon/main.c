@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "lxcfs/cgroup.h"
@@ -128,6 +129,20 @@ static int start_with_signals_blocked(struct loadavg_sampler *sampler)
         return r;
 }
 
+/* The loadavg sampler keeps a directory fd per container it tracks and
+ * clone_fd adds one per worker: the default soft limit of 1024 is too low
+ * for a node with 1,000 containers. */
+static void raise_fd_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        log_debug_errno(errno, "Failed to raise the open file limit: %m");
+        }
+}
+
 static int run(const struct daemon_options *o, const char *argv0)
 {
         _cleanup_free_ char *pidfile = NULL;
@@ -144,6 +159,7 @@ static int run(const struct daemon_options *o, const char *argv0)
         if (!o->pidfile)
                 (void) mkdir(o->runtime_dir, 0755);
 
+        raise_fd_limit();
         pid_fd = pidfile_acquire(pidfile);
         if (pid_fd < 0)
                 return pid_fd;

@@ -63,7 +63,7 @@ LXCFS_MNT=
 # lxcfs_start MOUNTPOINT [ARGS...]: start the daemon, wait until it serves.
 lxcfs_start() {
         local mnt=$1; shift
-        mkdir -p "$mnt"
+        mkdir -p "$mnt" 2>/dev/null
         LXCFS_MNT=$mnt
         "$LXCFS_BIN" --pidfile "$mnt.pid" "$@" "$mnt" 2>>"$mnt.log" &
         LXCFS_PID=$!

@@ -41,7 +41,8 @@ wait_for() {
 }
 # journal_has DESCRIPTION PATTERN: a matching line shows up (journald is async)
 journal_has() {
-        if wait_for 20 eval 'unit_log | grep -qE -- "$2"'; then
+        JOURNAL_PATTERN=$2
+        if wait_for 20 eval 'unit_log | grep -qE -- "$JOURNAL_PATTERN"'; then
                 pass "$1"; diag "$(unit_log | grep -E -- "$2" | tail -n 1)"
         else
                 fail "$1"; diag "$(unit_log | tail -n 15)"
