@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -12,6 +13,10 @@ int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 /* Same, into a caller buffer; returns the length or -errno; -EFBIG if the
  * file does not fit (the buffer then holds a truncated copy). */
 ssize_t read_file_into_at(int dirfd, const char *path, char *buf, size_t size);
+
+/* A directory stream over a new descriptor of the directory dirfd, so the
+ * caller keeps dirfd (fdopendir would take it). 0 or -errno. */
+int opendir_dup(int dirfd, DIR **ret);
 
 /* Read a file holding one unsigned number ("max" is reported as UINT64_MAX).
  * -EINVAL when the content is not a number. */

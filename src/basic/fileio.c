@@ -94,3 +94,18 @@ int read_u64_at(int dirfd, const char *path, uint64_t *ret)
                 return (int) n;
         return parse_u64(buf, ret);
 }
+
+int opendir_dup(int dirfd, DIR **ret)
+{
+        _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        fd = -1; /* owned by d now */
+        *ret = d;
+        return 0;
+}

@@ -175,7 +175,7 @@ static int count_subtree(struct subtree_count *sc, int dirfd, unsigned depth)
 {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int r, fd;
+        int r;
 
         r = count_one_cgroup(sc, dirfd);
         if (r < 0)
@@ -183,15 +183,9 @@ static int count_subtree(struct subtree_count *sc, int dirfd, unsigned depth)
         if (depth >= SUBTREE_MAX_DEPTH)
                 return 0;
 
-        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                r = -errno;
-                close(fd);
+        r = opendir_dup(dirfd, &d);
+        if (r < 0)
                 return r;
-        }
         while ((errno = 0, de = readdir(d))) {
                 _cleanup_close_ int child = -1;
 

@@ -155,17 +155,11 @@ int remount_walk(int proc_fd, const struct remount_live *live,
         _cleanup_closedir_ DIR *d = NULL;
         struct remount_walk_stats st = {};
         struct dirent *de;
-        int fd, r;
+        int r;
 
-        fd = openat(proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                r = -errno;
-                close(fd);
+        r = opendir_dup(proc_fd, &d);
+        if (r < 0)
                 return r;
-        }
 
         while ((errno = 0, de = readdir(d))) {
                 uint64_t ino;

@@ -116,6 +116,15 @@ lxcfs_mounts() { findmnt -N "$SANDBOX_PID" -rn -t fuse.lxcfs -o TARGET | grep -c
 live_dev() { findmnt -N "$SANDBOX_PID" -rn -t fuse.lxcfs -o MAJ:MIN --target "$MNT" | tail -n1; }
 unit_log() { sbx journalctl -u "$UNIT" --no-pager -o cat; }
 
+# Start from a plain machine. Images built for containers forbid starting
+# services through policy-rc.d (exit 101); a host may have the
+# distribution's lxcfs installed. Both only in the throw-away overlay.
+rm -f "$SANDBOX_ROOT/usr/sbin/policy-rc.d"
+if sbx dpkg-query -W -f '${Status}' lxcfs 2>/dev/null | grep -q 'ok installed'; then
+        diag "purging the host's lxcfs $(sbx dpkg-query -W -f '${Version}' lxcfs) inside the sandbox"
+        sbx dpkg --purge lxcfs >/dev/null 2>&1 || bail "could not purge the preinstalled lxcfs in the sandbox"
+fi
+
 # ---------------------------------------------------------------- install
 
 out=$(sbx dpkg -i "$T/v1.deb" 2>&1)
@@ -162,12 +171,12 @@ if sbx sh -c "${RUNC[*]} create --bundle $CT ct </dev/null >$T/ct.out 2>&1 && ${
 else
         nok "runc container"; diag "$(cat "$SANDBOX_ROOT$T/ct.out")"; bail "no container"
 fi
-CTPID=$(sbx "${RUNC[@]}" state ct | jq -r .pid)
+CTPID=$(sbx "${RUNC[@]}" state ct | jq -r .pid)   # in the sandbox's pid namespace
 reads() { cat "$SANDBOX_ROOT$T/log/reads" 2>/dev/null; }
 wait_for 10 eval '(( $(reads | grep -c "^ok MemTotal:") >= 3 ))'
 check "the container reads /proc/meminfo" eval '(( $(reads | grep -c "^ok MemTotal:") >= 3 ))'
 ct_meminfo_dev() {   # MAJ:MIN of what the container has at /proc/meminfo
-        awk '$5 == "/proc/meminfo" { d = $3 } END { print d }' "/proc/$CTPID/mountinfo"
+        awk '$5 == "/proc/meminfo" { d = $3 } END { print d }' "$SANDBOX_ROOT/proc/$CTPID/mountinfo"
 }
 check_eq "the container's /proc/meminfo is the live mount" "$(ct_meminfo_dev)" "$(live_dev)"
 
@@ -192,7 +201,7 @@ check "lxcfs-remount ran after the restart and rebound the container" \
 diag "$rebound"
 check_eq "the container's /proc/meminfo is the new live mount" "$(ct_meminfo_dev)" "$(live_dev)"
 check_eq "exactly one mount at the container's /proc/meminfo" \
-        "$(awk '$5 == "/proc/meminfo" { n++ } END { print n + 0 }' "/proc/$CTPID/mountinfo")" 1
+        "$(awk '$5 == "/proc/meminfo" { n++ } END { print n + 0 }' "$SANDBOX_ROOT/proc/$CTPID/mountinfo")" 1
 # The loop goes on: 10 more reads after the upgrade, the last 10 all good.
 wait_for 15 eval '(( $(reads | wc -l) >= n_before + 10 ))'
 n_after=$(reads | wc -l)
@@ -216,7 +225,7 @@ out=$(sbx dpkg -r lxcfs 2>&1)
 check "dpkg -r lxcfs" test $? -eq 0
 diag "$out"
 check_eq "no fuse.lxcfs mount is left" "$(findmnt -N "$SANDBOX_PID" -rn -t fuse.lxcfs | wc -l)" 0
-check_eq "no lxcfs process is left" "$(sbx pgrep -c -x 'lxcfs|lxcfs-remount')" 0
+check_eq "no lxcfs process is left" "$(sbx pgrep -c '^lxcfs')" 0
 check_eq "lxcfs.service is inactive" "$(sbx systemctl is-active "$UNIT" 2>&1)" inactive
 check "the binaries are gone" eval '[[ ! -e $SANDBOX_ROOT/usr/bin/lxcfs && ! -e $SANDBOX_ROOT/usr/bin/lxcfs-remount ]]'
 out=$(sbx dpkg --purge lxcfs 2>&1)
