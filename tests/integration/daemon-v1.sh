@@ -145,5 +145,17 @@ ok "pidfile removed" test ! -e "$M.pid"
 expect_eq "unknown option exits 2" "$rc" "2"
 ok "--help lists --disable-cfs" bash -c "'$LXCFS_BIN' --help | grep -q -- --disable-cfs"
 ok "missing mountpoint is created" lxcfs_start "$T/new/dir/mnt"
+lxcfs_stop
+
+# --- "not a directory": a runtime created the entries as directories while
+# lxcfs was down; the new mount hides them and says so ---
+mkdir -p "$M/proc/meminfo" "$M/sys/devices/system/cpu/online"
+ok "daemon starts over a mountpoint holding directories" lxcfs_start "$M"
+ok "... warns about proc/meminfo as a directory" grep -q "Found $M/proc/meminfo as a directory" "$M.log"
+ok "... warns about the non-empty mountpoint" grep -q "Mountpoint $M is not empty" "$M.log"
+ok "... and serves proc/meminfo as a file" test -f "$M/proc/meminfo"
+ok "... readable" grep -q MemTotal "$M/proc/meminfo"
+lxcfs_stop
+ok "the directories are still there after the stop (nothing a user made is removed)" test -d "$M/proc/meminfo"
 
 finish
