@@ -187,7 +187,7 @@ log_before=$(unit_log | grep -c 'Rebound')
 out=$(sbx dpkg -i "$T/v2.deb" 2>&1)
 check "dpkg -i $(basename "$DEB2") (upgrade)" test $? -eq 0
 diag "$out"
-check_eq "the installed version is $V2" "$(sbx dpkg-query -W -f '${Version}' lxcfs)" "$V2"
+check_eq "the installed version is 1:$V2" "$(sbx dpkg-query -W -f '${Version}' lxcfs)" "1:$V2"
 check_eq "lxcfs.service is active after the upgrade" "$(sbx systemctl is-active "$UNIT" 2>&1)" active
 PID2=$(prop MainPID)
 check "a new daemon runs ($PID1 -> $PID2)" eval '[[ $PID2 != 0 && $PID2 != "$PID1" ]]'

@@ -351,6 +351,10 @@ check_remount_summary "kill -9 and start" "$n0"
 
 # ---------------------------------------------------------------- cleanup
 
+if (( TAP_FAILED > 0 )); then
+        diag "----- journal of the sandbox (tail) -----"
+        sandbox_journal_tail 60
+fi
 remove_containers
 left=$(sbx runc --root "$RUNC_ROOT" list -q 2>/dev/null)
 check_eq "cleanup: no runc container is left" "$left" ""
