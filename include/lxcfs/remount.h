@@ -104,25 +104,30 @@ int remount_walk(int proc_fd, const struct remount_live *live,
 struct remount_heal_opts {
         unsigned timeout_ms;   /* per namespace */
         bool no_beneath;       /* skip MOVE_MOUNT_BENEATH (tests of the fallback) */
+        bool stall_first_worker;  /* tests of the timeout: it stops itself */
 };
 
 /* Make the stale entries of ns live again: clone each from the live mount in
- * our namespace, then attach the clones from a child process that entered ns.
- * Fills entry->result and entry->method of every stale entry. Returns 0, or
- * -ENOSYS when the kernel has no open_tree()/move_mount() (older than 5.2). */
+ * our namespace, then attach the clones from a worker process that entered
+ * ns. Fills entry->result and entry->method of every stale entry. Returns 0,
+ * or -ENOSYS when the kernel has no open_tree()/move_mount() (older than 5.2). */
 int remount_heal_ns(const struct remount_live *live, struct remount_ns *ns,
                     const struct remount_heal_opts *opts);
 
-/* The same in two steps, so that several namespaces are healed at once:
- * start takes over ns (leaving the caller's copy empty), clones, forks and
- * returns at once; finish waits for the child (or its deadline) and fills
- * the results into remount_job_ns(job)->entries. */
-struct remount_job;
-int remount_heal_start(const struct remount_live *live, struct remount_ns *ns,
-                       const struct remount_heal_opts *opts, struct remount_job **ret);
-void remount_heal_finish(struct remount_job *job);
-struct remount_ns *remount_job_ns(struct remount_job *job);
-void remount_job_free(struct remount_job *job);
+/* The same for many namespaces at once, on a few long-lived worker processes
+ * (a fork per namespace costs more than healing it). submit takes over ns
+ * (leaving the caller's copy empty), clones its stale entries and hands them
+ * to an idle worker, waiting for one if all are busy; cb gets each namespace
+ * back with its results once its worker is done (or its deadline passed),
+ * from inside submit or drain. */
+struct remount_pool;
+typedef void (*remount_healed_cb)(struct remount_ns *ns, void *userdata);
+int remount_pool_new(const struct remount_live *live, const struct remount_heal_opts *opts,
+                     unsigned n_workers, remount_healed_cb cb, void *userdata,
+                     struct remount_pool **ret);
+int remount_pool_submit(struct remount_pool *pool, struct remount_ns *ns);
+void remount_pool_drain(struct remount_pool *pool);
+void remount_pool_free(struct remount_pool *pool);
 
 /* 0 when the kernel offers open_tree()/move_mount(), -ENOSYS otherwise. */
 int remount_check_kernel(void);

@@ -6,6 +6,7 @@
 
 #include "lxcfs/fs.h"
 #include "lxcfs/log.h"
+#include "lxcfs/render_cache.h"
 
 /* Every operation below replies exactly once: do_*() return 0 or a
  * negative errno, the op wrapper sends the one reply. */
@@ -30,11 +31,21 @@ int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
                 vtree_free(&fs->tree);
                 return log_error_errno(r, "Failed to set up the handle table: %m");
         }
+        /* Requests share host snapshots and cgroup views for a few ms
+         * (TTLs in render_cache.h and cgroup_cache.h). Process-wide: there
+         * is one filesystem per daemon. */
+        r = render_caches_enable(NULL);
+        if (r < 0) {
+                handle_table_done(&fs->handles);
+                vtree_free(&fs->tree);
+                return log_error_errno(r, "Failed to set up the caches: %m");
+        }
         return 0;
 }
 
 void lxcfs_fs_done(struct lxcfs_fs *fs)
 {
+        render_caches_disable();
         handle_table_done(&fs->handles);
         vtree_free(&fs->tree);
 }

@@ -36,16 +36,16 @@ struct totals {
         size_t rebound, failed, stale, ns_touched, ns_lxcfs;
 };
 
-/* Namespaces healed at once: each child mostly waits for RCU grace periods
- * in umount, so overlapping them is what makes 1,000 namespaces fast. */
-#define MAX_JOBS 16
+/* Worker processes healing namespaces while the walk goes on. Each mostly
+ * waits for RCU grace periods in umount: a few more than the CPUs keep
+ * them busy, more only add contention on those grace periods. */
+#define N_WORKERS 8
 
 struct walk_ctx {
         const struct cli *cli;
         const struct remount_live *live;
         struct totals t;
-        struct remount_job *jobs[MAX_JOBS];   /* a FIFO of running children */
-        size_t first, n_jobs;
+        struct remount_pool *pool;
 };
 
 static void help(void)
@@ -81,6 +81,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
                 .mountpoint = DEFAULT_MOUNTPOINT,
                 .heal.timeout_ms = DEFAULT_TIMEOUT_S * 1000,
                 .heal.no_beneath = getenv("LXCFS_REMOUNT_TEST_NO_BENEATH") != NULL,
+                .heal.stall_first_worker = getenv("LXCFS_REMOUNT_TEST_STALL_WORKER") != NULL,
         };
         while ((c = getopt_long(argc, argv, "nlt:vhV", opts, NULL)) >= 0) {
                 char *end;
@@ -197,36 +198,9 @@ static void account(struct walk_ctx *ctx, const struct remount_ns *ns)
         ctx->t.ns_touched += ok > 0;
 }
 
-static void finish_oldest(struct walk_ctx *ctx)
+static void on_healed(struct remount_ns *ns, void *userdata)
 {
-        struct remount_job *job = ctx->jobs[ctx->first];
-
-        remount_heal_finish(job);
-        account(ctx, remount_job_ns(job));
-        remount_job_free(job);
-        ctx->first = (ctx->first + 1) % MAX_JOBS;
-        ctx->n_jobs--;
-}
-
-static void finish_all(struct walk_ctx *ctx)
-{
-        while (ctx->n_jobs > 0)
-                finish_oldest(ctx);
-}
-
-static int heal_ns(struct walk_ctx *ctx, struct remount_ns *ns)
-{
-        struct remount_job *job = NULL;
-        int r;
-
-        if (ctx->n_jobs == MAX_JOBS)
-                finish_oldest(ctx);
-        r = remount_heal_start(ctx->live, ns, &ctx->cli->heal, &job);
-        if (r < 0)
-                return r;
-        ctx->jobs[(ctx->first + ctx->n_jobs) % MAX_JOBS] = job;
-        ctx->n_jobs++;
-        return 0;
+        account(userdata, ns);
 }
 
 static int on_namespace(struct remount_ns *ns, void *userdata)
@@ -249,7 +223,7 @@ static int on_namespace(struct remount_ns *ns, void *userdata)
                 ctx->t.ns_touched += stale > 0;
                 return 0;
         case MODE_HEAL:
-                return stale > 0 ? heal_ns(ctx, ns) : 0;
+                return stale > 0 ? remount_pool_submit(ctx->pool, ns) : 0;
         }
         return 0;
 }
@@ -325,8 +299,21 @@ int main(int argc, char **argv)
                 return 1;
 
         ctx = (struct walk_ctx) { .cli = &cli, .live = &live };
+        if (cli.mode == MODE_HEAL) {
+                const char *nw = getenv("LXCFS_REMOUNT_TEST_WORKERS");
+
+                r = remount_pool_new(&live, &cli.heal, nw ? (unsigned) atoi(nw) : N_WORKERS,
+                                     on_healed, &ctx, &ctx.pool);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to set up the workers: %m");
+                        return 1;
+                }
+        }
         r = remount_walk(live.proc_fd, &live, on_namespace, &ctx, &ws);
-        finish_all(&ctx);
+        if (ctx.pool) {
+                remount_pool_drain(ctx.pool);
+                remount_pool_free(ctx.pool);
+        }
         if (r == -ENOSYS) {
                 log_error("This kernel has no open_tree(): Linux 5.2 or newer is needed");
                 return 1;

@@ -166,18 +166,94 @@ static int entry_fill(struct remount_entry *e, struct libmnt_fs *fs, enum remoun
         return e->root && e->target ? 0 : -ENOMEM;
 }
 
+/* The mount point field (the fifth) of a mountinfo line; its length in *len. */
+static const char *line_mount_point(const char *line, const char *eol, size_t *len)
+{
+        const char *p = line;
+
+        for (int field = 0; field < 4; field++) {
+                p = memchr(p, ' ', (size_t) (eol - p));
+                if (!p)
+                        return NULL;
+                p++;
+        }
+        *len = strcspn(p, " \n");
+        return p + *len <= eol ? p : NULL;
+}
+
+static bool line_is_lxcfs(const char *line, const char *eol)
+{
+        /* Paths are escaped (a space is \040): " - " only separates the fields. */
+        const char *sep = memmem(line, (size_t) (eol - line), " - " LXCFS_FSTYPE " ",
+                                 strlen(" - " LXCFS_FSTYPE " "));
+        return sep != NULL;
+}
+
+struct span {
+        const char *p;
+        size_t len;
+};
+
+static bool span_in(const struct span *set, size_t n, const char *p, size_t len)
+{
+        for (size_t i = 0; i < n; i++)
+                if (set[i].len == len && memcmp(set[i].p, p, len) == 0)
+                        return true;
+        return false;
+}
+
+/* Only fuse.lxcfs lines, and the lines mounted at the same places (which may
+ * hide them), matter: keep just those, so that libmount parses a few lines
+ * instead of the whole namespace at each of 1,000 namespaces. */
+static char *filter_lxcfs_lines(const char *text)
+{
+        _cleanup_free_ struct span *points = NULL;
+        size_t n_points = 0, len = strlen(text), used = 0;
+        _cleanup_free_ char *out = malloc(len + 1);
+
+        if (!out)
+                return NULL;
+        for (int pass = 0; pass < 2; pass++)
+                for (const char *line = text, *eol; *line; line = eol + (*eol == '\n')) {
+                        const char *mp;
+                        size_t mp_len;
+
+                        eol = strchrnul(line, '\n');
+                        mp = line_mount_point(line, eol, &mp_len);
+                        if (!mp)
+                                continue;
+                        if (pass == 0 && line_is_lxcfs(line, eol)) {
+                                struct span *p = realloc(points, (n_points + 1) * sizeof(*p));
+                                if (!p)
+                                        return NULL;
+                                points = p;
+                                points[n_points++] = (struct span) { mp, mp_len };
+                        } else if (pass == 1 && span_in(points, n_points, mp, mp_len)) {
+                                memcpy(out + used, line, (size_t) (eol - line));
+                                used += (size_t) (eol - line);
+                                out[used++] = '\n';
+                        }
+                }
+        out[used] = '\0';
+        return steal_pointer(&out);
+}
+
 int remount_parse_mountinfo(const char *text, dev_t live_dev,
                             const dev_t *others, size_t n_others,
                             struct remount_entry **ret, size_t *ret_n)
 {
         _cleanup_mnt_table_ struct libmnt_table *tb = NULL;
         _cleanup_mnt_iter_ struct libmnt_iter *it = NULL;
+        _cleanup_free_ char *lines = NULL;
         struct remount_entry *entries = NULL;
         struct libmnt_fs *fs;
         size_t n = 0;
         int r;
 
-        r = remount_parse_table(text, &tb);
+        lines = filter_lxcfs_lines(text);
+        if (!lines)
+                return -ENOMEM;
+        r = remount_parse_table(lines, &tb);
         if (r < 0)
                 return r;
         it = mnt_new_iter(MNT_ITER_FORWARD);

@@ -4,6 +4,8 @@
 #include <libmount.h>
 #include <stdbool.h>
 
+#include "lxcfs/remount.h"
+
 #include "lxcfs/macro.h"
 
 static inline void mnt_unref_tablep(struct libmnt_table **t) { mnt_unref_table(*t); }
@@ -22,3 +24,13 @@ uint64_t remount_attr_from_options(const char *vfs_opts);
 
 /* An absolute path without "." or ".." components. */
 bool remount_root_is_valid(const char *root);
+
+/* Clone the live file or directory e->root stands for, with e's flags added:
+ * an fd for move_mount(), or -errno (-ENOSYS: no open_tree()). */
+int remount_clone_entry(const struct remount_live *live, const struct remount_entry *e);
+
+/* Replace the stale mount at target_path (inside root_fd, no symlinks
+ * followed), which must still be mount_id, by clone_fd. Runs in the target
+ * mount namespace with the cwd at our own /proc (proc_fd). */
+int remount_heal_entry(int proc_fd, int root_fd, const char *target_path, int mount_id,
+                       int clone_fd, bool no_beneath, enum remount_method *ret_method);

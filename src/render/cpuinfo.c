@@ -8,6 +8,7 @@
 #include "lxcfs/log.h"
 #include "lxcfs/parse.h"
 #include "lxcfs/render.h"
+#include "lxcfs/render_cache.h"
 
 /* "processor\t: 3" (x86, arm64, ppc, riscv) -> 3. s390x writes
  * "processor 0: ..." lines inside one block: not matched on purpose, the
@@ -96,18 +97,18 @@ int cpuinfo_render(const struct cpuinfo_input *in, struct strbuf *out)
 
 int cpuinfo_generate(struct render_ctx *ctx, struct strbuf *out)
 {
-        _cleanup_free_ char *host = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL;
         struct cpuset visible;
         int r;
 
-        r = read_file_at(AT_FDCWD, "/proc/cpuinfo", &host, NULL);
+        r = host_file_get(HOST_CPUINFO, &host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read /proc/cpuinfo: %m");
 
         r = render_ctx_visible_cpus(ctx, &visible);
         if (r < 0) {
-                strbuf_puts(out, host);
+                strbuf_append(out, host->data, host->len);
                 return strbuf_error(out);
         }
-        return cpuinfo_render(&(struct cpuinfo_input) { .host = host, .visible = &visible }, out);
+        return cpuinfo_render(&(struct cpuinfo_input) { .host = host->data, .visible = &visible }, out);
 }

@@ -2,8 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "lxcfs/cgroup_cache.h"
 #include "lxcfs/cpuset.h"
-#include "lxcfs/fileio.h"
+#include "lxcfs/render_cache.h"
 #include "lxcfs/vfile.h"
 
 void render_ctx_init(struct render_ctx *ctx, pid_t pid, const struct lxcfs_options *opts,
@@ -30,7 +31,7 @@ int render_ctx_reader(struct render_ctx *ctx, const struct cg_reader **ret)
         /* One /proc/PID/cgroup read per context, whatever the outcome: a
          * file that needs the view twice must see the same answer. */
         if (ctx->reader_err == 1) {
-                int r = ctx->cg ? cg_reader_load(ctx->cg, ctx->pid, &ctx->reader) : -ENOENT;
+                int r = ctx->cg ? cg_reader_load_cached(ctx->cg, ctx->pid, &ctx->reader) : -ENOENT;
 
                 ctx->reader_err = r < 0 ? r : 0;
         }
@@ -42,13 +43,13 @@ int render_ctx_reader(struct render_ctx *ctx, const struct cg_reader **ret)
 
 static int host_online_cpus(struct cpuset *ret)
 {
-        char buf[4096];
-        ssize_t n;
+        _cleanup_ttl_value_ struct ttl_value *online = NULL;
+        int r;
 
-        n = read_file_into_at(AT_FDCWD, "/sys/devices/system/cpu/online", buf, sizeof(buf));
-        if (n < 0)
-                return (int) n;
-        return cpuset_parse(buf, ret);
+        r = host_file_get(HOST_CPU_ONLINE, &online);
+        if (r < 0)
+                return r;
+        return cpuset_parse(online->data, ret);
 }
 
 int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret)
@@ -59,7 +60,7 @@ int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret)
         int r;
 
         have_limits = render_ctx_reader(ctx, &reader) >= 0 &&
-                      cg_cpu_limits_read(reader, &limits) >= 0;
+                      cg_cpu_limits_read_cached(reader, &limits) >= 0;
 
         if (have_limits && limits.has_cpuset && !cpuset_empty(&limits.cpuset))
                 *ret = limits.cpuset;

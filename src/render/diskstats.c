@@ -9,6 +9,7 @@
 #include "lxcfs/log.h"
 #include "lxcfs/parse.h"
 #include "lxcfs/render.h"
+#include "lxcfs/render_cache.h"
 
 /* Columns after "major minor name" since Linux 5.5; 4.18 had 15 and older
  * kernels 11. The output keeps as many as the host prints. */
@@ -150,16 +151,16 @@ static void free_names(char **names, size_t n)
 int diskstats_generate(struct render_ctx *ctx, struct strbuf *out)
 {
         _cleanup_(cg_io_stats_done) struct cg_io_stats io = {};
-        _cleanup_free_ char *host = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL;
         struct diskstats_input in = {};
         const struct cg_reader *reader;
         char **names;
         int r;
 
-        r = read_file_at(AT_FDCWD, "/proc/diskstats", &host, NULL);
+        r = host_file_get(HOST_DISKSTATS, &host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read /proc/diskstats: %m");
-        in.host = host;
+        in.host = host->data;
 
         if (render_ctx_reader(ctx, &reader) < 0 || cg_reader_is_root(reader, CG_BLKIO) ||
             cg_io_stats_read(reader, &io) < 0)

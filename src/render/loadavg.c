@@ -4,6 +4,7 @@
 #include "lxcfs/fileio.h"
 #include "lxcfs/log.h"
 #include "lxcfs/render.h"
+#include "lxcfs/render_cache.h"
 
 #define FSHIFT 11
 #define FIXED_1 (1UL << FSHIFT)
@@ -30,7 +31,7 @@ int loadavg_render(const struct loadavg_input *in, struct strbuf *out)
 
 int loadavg_generate(struct render_ctx *ctx, struct strbuf *out)
 {
-        _cleanup_free_ char *host = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL;
         const struct cg_reader *reader;
         struct loadavg_value value;
         int r;
@@ -40,8 +41,8 @@ int loadavg_generate(struct render_ctx *ctx, struct strbuf *out)
             loadavg_sampler_get(ctx->loadavg, reader, &value) >= 0)
                 return loadavg_render(&(struct loadavg_input) { .value = &value }, out);
 
-        r = read_file_at(AT_FDCWD, "/proc/loadavg", &host, NULL);
+        r = host_file_get(HOST_LOADAVG, &host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read /proc/loadavg: %m");
-        return loadavg_render(&(struct loadavg_input) { .host = host }, out);
+        return loadavg_render(&(struct loadavg_input) { .host = host->data }, out);
 }

@@ -3,10 +3,12 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "lxcfs/cgroup_cache.h"
 #include "lxcfs/fileio.h"
 #include "lxcfs/log.h"
 #include "lxcfs/parse.h"
 #include "lxcfs/render.h"
+#include "lxcfs/render_cache.h"
 
 /* The lines replaced by the container's view; every other line keeps the
  * host value. */
@@ -200,19 +202,21 @@ int meminfo_render(const struct meminfo_input *in, struct strbuf *out)
 
 int meminfo_generate(struct render_ctx *ctx, struct strbuf *out)
 {
-        _cleanup_free_ char *host = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL;
         const struct cg_reader *reader;
         struct cg_memory mem;
         bool have_view;
         int r;
 
-        r = read_file_at(AT_FDCWD, "/proc/meminfo", &host, NULL);
+        r = host_file_get(HOST_MEMINFO, &host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read /proc/meminfo: %m");
+        /* Rewritten lines keep their width: one allocation. */
+        (void) strbuf_reserve(out, host->len + 1);
 
-        have_view = render_ctx_reader(ctx, &reader) >= 0 && cg_memory_read(reader, &mem) >= 0;
+        have_view = render_ctx_reader(ctx, &reader) >= 0 && cg_memory_read_cached(reader, &mem) >= 0;
         return meminfo_render(&(struct meminfo_input) {
-                                      .host = host,
+                                      .host = host->data,
                                       .mem = have_view ? &mem : NULL,
                                       .use_swap = ctx->opts->use_swap,
                               },

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lxcfs/cgroup_cache.h"
 #include "lxcfs/fileio.h"
 #include "lxcfs/log.h"
 #include "lxcfs/parse.h"
 #include "lxcfs/render.h"
+#include "lxcfs/render_cache.h"
 
 #define NSEC_PER_SEC UINT64_C(1000000000)
 
@@ -136,28 +138,29 @@ int stat_render(const struct stat_input *in, struct strbuf *out)
 int stat_generate(struct render_ctx *ctx, struct strbuf *out)
 {
         _cleanup_(cg_cpu_usage_done) struct cg_cpu_usage usage = {};
-        _cleanup_free_ char *host = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL;
         struct stat_input in = { .hz = clock_ticks_per_sec() };
         const struct cg_reader *reader;
         struct task_counts tasks;
         struct cpuset visible;
         int r;
 
-        r = read_file_at(AT_FDCWD, "/proc/stat", &host, NULL);
+        r = host_file_get(HOST_STAT, &host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read /proc/stat: %m");
-        in.host = host;
+        in.host = host->data;
+        (void) strbuf_reserve(out, host->len + 1);
 
         if (render_ctx_reader(ctx, &reader) < 0 || cg_reader_is_root(reader, CG_CPUACCT))
                 return stat_render(&in, out);
-        if (cg_cpu_usage_read(reader, &usage) < 0 ||
+        if (cg_cpu_usage_read_cached(reader, &usage) < 0 ||
             render_ctx_visible_cpus(ctx, &visible) < 0 ||
-            pidns_age_ticks(ctx->pid, in.hz, &in.elapsed_ticks) < 0)
+            render_pidns_age_ticks(ctx->pid, in.hz, &in.elapsed_ticks) < 0)
                 return stat_render(&in, out);
 
         in.usage = &usage;
         in.visible = &visible;
-        if (task_counts_for_reader(reader, &tasks) >= 0)
+        if (render_task_counts(reader, &tasks) >= 0)
                 in.tasks = &tasks;
         return stat_render(&in, out);
 }

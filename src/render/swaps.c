@@ -3,9 +3,11 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "lxcfs/cgroup_cache.h"
 #include "lxcfs/fileio.h"
 #include "lxcfs/log.h"
 #include "lxcfs/render.h"
+#include "lxcfs/render_cache.h"
 
 #define SWAPS_HEADER "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
 
@@ -37,21 +39,21 @@ int swaps_render(const struct swaps_input *in, struct strbuf *out)
 
 int swaps_generate(struct render_ctx *ctx, struct strbuf *out)
 {
-        _cleanup_free_ char *host = NULL, *meminfo = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL, *meminfo = NULL;
         struct swaps_input in = {};
         const struct cg_reader *reader;
         struct cg_memory mem;
         int r;
 
-        r = read_file_at(AT_FDCWD, "/proc/swaps", &host, NULL);
+        r = host_file_get(HOST_SWAPS, &host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read /proc/swaps: %m");
-        in.host = host;
+        in.host = host->data;
 
         in.container = render_ctx_reader(ctx, &reader) >= 0 &&
-                       cg_memory_read(reader, &mem) >= 0 && mem.limited &&
-                       read_file_at(AT_FDCWD, "/proc/meminfo", &meminfo, NULL) >= 0;
+                       cg_memory_read_cached(reader, &mem) >= 0 && mem.limited &&
+                       host_file_get(HOST_MEMINFO, &meminfo) >= 0;
         if (in.container)
-                meminfo_swap_kb(meminfo, &mem, ctx->opts->use_swap, &in.total_kb, &in.used_kb);
+                meminfo_swap_kb(meminfo->data, &mem, ctx->opts->use_swap, &in.total_kb, &in.used_kb);
         return swaps_render(&in, out);
 }

@@ -3,9 +3,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "lxcfs/cgroup_cache.h"
 #include "lxcfs/fileio.h"
 #include "lxcfs/log.h"
 #include "lxcfs/render.h"
+#include "lxcfs/render_cache.h"
 
 /* Ticks as seconds with two decimals, truncated like the kernel's own
  * /proc/uptime, in integers to stay exact. */
@@ -49,7 +51,7 @@ static uint64_t idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz)
         times = calloc(n ? n : 1, sizeof(*times));
         if (!times)
                 return 0;
-        have_usage = render_ctx_reader(ctx, &reader) >= 0 && cg_cpu_usage_read(reader, &usage) >= 0;
+        have_usage = render_ctx_reader(ctx, &reader) >= 0 && cg_cpu_usage_read_cached(reader, &usage) >= 0;
         stat_cpu_times(have_usage ? &usage : NULL, &visible, age, hz, times);
         for (unsigned i = 0; i < n; i++)
                 sum += times[i].idle;
@@ -58,13 +60,13 @@ static uint64_t idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz)
 
 int uptime_generate(struct render_ctx *ctx, struct strbuf *out)
 {
-        _cleanup_free_ char *host = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL;
         struct uptime_input in = { .hz = clock_ticks_per_sec() };
         int r;
 
         r = pid_in_host_pidns(ctx->pid);
         if (r == 0)
-                r = pidns_age_ticks(ctx->pid, in.hz, &in.uptime_ticks);
+                r = render_pidns_age_ticks(ctx->pid, in.hz, &in.uptime_ticks);
         if (r == 0) {
                 in.container = true;
                 in.idle_ticks = idle_ticks(ctx, in.uptime_ticks, in.hz);
@@ -72,9 +74,9 @@ int uptime_generate(struct render_ctx *ctx, struct strbuf *out)
         }
 
         /* The host's own readers, and readers we cannot place. */
-        r = read_file_at(AT_FDCWD, "/proc/uptime", &host, NULL);
+        r = host_file_get(HOST_UPTIME, &host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read /proc/uptime: %m");
-        in.host = host;
+        in.host = host->data;
         return uptime_render(&in, out);
 }

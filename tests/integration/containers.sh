@@ -55,6 +55,7 @@ expect_eq "free: all CPUs" "$(x free getconf _NPROCESSORS_ONLN)" "$(getconf _NPR
 # The container's own CPU time shows in its stat: burn ~1 s of CPU.
 before=$(x half awk '/^cpu /{print $2 + $4}' /proc/stat)
 runc_exec half timeout 1.5 sh -c 'while :; do :; done' >/dev/null 2>&1
+sleep 0.1  # longer than the daemon's 20 ms cache TTL
 after=$(x half awk '/^cpu /{print $2 + $4}' /proc/stat)
 ok "half: user+system grows with the container's own work ($before -> $after ticks)" \
         test $(( after - before )) -ge 20

@@ -58,6 +58,7 @@ tmpfs_check=$(r unshare -m bash -c "
         mount -t tmpfs -o size=200m none $T/shm 2>/dev/null || { mkdir -p $T/shm; mount -t tmpfs -o size=200m none $T/shm; }
         before=\$(cat $M/proc/meminfo)
         dd if=/dev/zero of=$T/shm/fill bs=1M count=96 status=none
+        sleep 0.1  # longer than the daemon's 20 ms cache TTL
         after=\$(cat $M/proc/meminfo)
         echo \"\$before\" | awk '\$1==\"MemFree:\"{f=\$2} \$1==\"MemAvailable:\"{a=\$2} \$1==\"Shmem:\"{s=\$2} END{print f, a, s}'
         echo \"\$after\"  | awk '\$1==\"MemFree:\"{f=\$2} \$1==\"MemAvailable:\"{a=\$2} \$1==\"Shmem:\"{s=\$2} END{print f, a, s}'

@@ -91,9 +91,38 @@ static void check_empty(void)
         remount_entries_free(e, n);
 }
 
+/* Only the fuse.lxcfs lines and those at the same mount points reach
+ * libmount: a mount of another type over an entry must still hide it, and
+ * one elsewhere (or one whose source merely says fuse.lxcfs) must not. */
+static void check_hidden_by_other_type(void)
+{
+        static const char text[] =
+                "700 600 254:0 / / rw - ext4 /dev/vda rw\n"
+                "701 700 0:71 / /proc rw,nosuid - proc proc rw\n"
+                "702 701 0:40 /proc/meminfo /proc/meminfo rw - fuse.lxcfs lxcfs rw\n"
+                "703 702 0:80 / /proc/meminfo rw - tmpfs tmpfs rw\n"
+                "704 701 0:40 /proc/stat /proc/stat rw - fuse.lxcfs lxcfs rw\n"
+                "705 701 0:81 / /proc/stat/x rw - tmpfs fuse.lxcfs rw\n"
+                "706 701 0:82 / /proc/uptime rw - tmpfs tmpfs rw\n"
+                "707 706 0:40 /proc/uptime /proc/uptime rw - fuse.lxcfs lxcfs rw";
+        struct remount_entry *e = NULL;
+        size_t n = 0;
+
+        tap_ok(remount_parse_mountinfo(text, makedev(0, 55), NULL, 0, &e, &n) == 0 && n == 3,
+               "three fuse.lxcfs entries among other types (got %zu)", n);
+        tap_ok(n > 0 && e[0].mount_id == 702 && e[0].state == REMOUNT_HIDDEN,
+               "an entry under a tmpfs at the same place is hidden");
+        tap_ok(n > 1 && e[1].mount_id == 704 && e[1].state == REMOUNT_STALE,
+               "a mount below the entry's path does not hide it");
+        tap_ok(n > 2 && e[2].mount_id == 707 && e[2].state == REMOUNT_STALE,
+               "an entry over a tmpfs, on the last line without a newline, is stale");
+        remount_entries_free(e, n);
+}
+
 int main(void)
 {
         check_container();
+        check_hidden_by_other_type();
         check_all_live_when_device_matches();
         check_empty();
         tap_streq(remount_method_to_string(REMOUNT_METHOD_BENEATH), "beneath", "method name");

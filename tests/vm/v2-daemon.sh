@@ -77,12 +77,15 @@ exec unshare -m -pf --mount-proc bash -euc "
         snap a
         mount -t tmpfs -o size=200m lxcfs-v2-fill /mnt
         dd if=/dev/zero of=/mnt/fill bs=1M count=96 status=none
+        sleep 0.1  # longer than the 20 ms cache TTL of the daemon
         cat \$cg/memory.current > \$OUT/memory.current
         snap b
         end=\$((SECONDS + 3)); while (( SECONDS < end )); do :; done
+        sleep 0.1
         cat \$cg/cpu.stat > \$OUT/cpu.stat
         snap c
         dd if=/dev/vda of=/dev/null bs=1M count=8 skip=300 iflag=direct status=none
+        sleep 0.1
         snap d
 "'
 ok "limited reader ran" test -s "$T/limited/d.online"

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Inputs of the generate() functions that many requests share: snapshots
+ * of host files, and facts about readers and their cgroups that the
+ * cgroup layer does not own. Off until render_caches_enable(), which the
+ * daemon calls at start (it also switches on the cgroup caches, see
+ * cgroup_cache.h); while off, every call reads fresh.
+ *
+ * How old an answer may be:
+ * - HOST_SHORT_TTL_NS (20 ms): /proc/meminfo, stat, diskstats, swaps,
+ *   loadavg, uptime. Counters that tools turn into rates over seconds.
+ * - HOST_LONG_TTL_NS (1 s): /proc/cpuinfo and cpu/online, which change
+ *   with CPU hotplug only (cpuinfo's "cpu MHz" drifts, as it does between
+ *   two reads of the kernel's own file).
+ * - RENDER_PIDNS_TTL_NS (1 s): the start time of a reader's pid namespace
+ *   init; the init of a namespace never changes while a reader lives in it.
+ * - RENDER_TASKS_TTL_NS (20 ms): running and blocked task counts of a
+ *   reader's cgroups (procs_running/procs_blocked in stat). */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lxcfs/cgroup.h"
+#include "lxcfs/loadavg.h"
+#include "lxcfs/ttl_cache.h"
+
+#define HOST_SHORT_TTL_NS (20 * NSEC_PER_MSEC)
+#define HOST_LONG_TTL_NS (1000 * NSEC_PER_MSEC)
+#define RENDER_PIDNS_TTL_NS (1000 * NSEC_PER_MSEC)
+#define RENDER_TASKS_TTL_NS (20 * NSEC_PER_MSEC)
+
+enum host_file {
+        HOST_MEMINFO,
+        HOST_STAT,
+        HOST_CPUINFO,
+        HOST_DISKSTATS,
+        HOST_SWAPS,
+        HOST_LOADAVG,
+        HOST_UPTIME,
+        HOST_CPU_ONLINE,
+        _HOST_FILE_MAX,
+};
+
+const char *host_file_path(enum host_file f);
+
+/* Every cache of the render and cgroup layers. clock NULL: the monotonic
+ * clock. Call before the request threads start, disable after they
+ * stopped. 0 or -ENOMEM (then nothing is enabled). */
+int render_caches_enable(ttl_clock_t clock);
+void render_caches_disable(void);
+
+/* The text of a host file (data is NUL-terminated); the caller unrefs. */
+int host_file_get(enum host_file f, struct ttl_value **ret);
+
+/* pidns_age_ticks() and task_counts_for_reader(), through the caches. */
+int render_pidns_age_ticks(pid_t pid, unsigned hz, uint64_t *ret);
+int render_task_counts(const struct cg_reader *r, struct task_counts *ret);

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The cached cgroup views, with a hand-moved clock.
+ * On a copy of the v1 fixture tree: a changed limit shows only after the
+ * TTL; a removed cgroup is not served after the TTL; two cgroups never
+ * share an entry; disabled, every read is fresh.
+ * As root on this machine's v1 memory hierarchy: the pid -> cgroup cache
+ * follows a process moved to another cgroup after its TTL, and forgets a
+ * process that exited. */
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lxcfs/cgroup_cache.h"
+#include "lxcfs/fileio.h"
+#include "tap.h"
+#include "test-cgroup-util.h"
+
+#define MS NSEC_PER_MSEC
+
+static uint64_t fake_now = 5000 * MS;
+static uint64_t fake_clock(void) { return fake_now; }
+
+static char tree[PATH_MAX];   /* copy of tests/fixtures/cgroup/v1 */
+
+static int write_text(const char *rel, const char *text)
+{
+        char path[PATH_MAX * 2];
+        _cleanup_close_ int fd = -1;
+
+        snprintf(path, sizeof(path), "%s/sys/fs/cgroup/%s", tree, rel);
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text))
+                return -errno;
+        return 0;
+}
+
+static char tmp_root[] = "/tmp/lxcfs-cgcache.XXXXXX";
+
+static int copy_fixtures(void)
+{
+        char cmd[PATH_MAX * 3];
+
+        if (!mkdtemp(tmp_root))
+                return -errno;
+        snprintf(tree, sizeof(tree), "%s/v1", tmp_root);
+        snprintf(cmd, sizeof(cmd), "cp -r '%s/cgroup/v1' '%s'", FIXTURES_DIR, tree);
+        return system(cmd) == 0 ? 0 : -EIO;
+}
+
+static void remove_fixtures(void)
+{
+        char cmd[PATH_MAX * 2];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_root);
+        (void) system(cmd);
+}
+
+/* Stands in for rmdir of a cgroup (and mkdir of it again). */
+static int rename_fixture_dir(const char *from, const char *to)
+{
+        char a[PATH_MAX * 2], b[PATH_MAX * 2];
+
+        snprintf(a, sizeof(a), "%s/sys/fs/cgroup/%s", tree, from);
+        snprintf(b, sizeof(b), "%s/sys/fs/cgroup/%s", tree, to);
+        return rename(a, b) < 0 ? -errno : 0;
+}
+
+static void reader_in(const struct cg_hierarchies *h, const char *leaf, struct cg_reader *r)
+{
+        char text[512];
+
+        snprintf(text, sizeof(text), "4:memory:/lxcfsfix/%1$s\n3:cpuset:/lxcfsfix/%1$s\n"
+                 "2:cpuacct:/lxcfsfix/%1$s\n1:cpu:/lxcfsfix/%1$s\n", leaf);
+        tap_ok(cg_reader_parse(h, text, r) == 0, "reader in /lxcfsfix/%s", leaf);
+}
+
+static uint64_t cached_limit(const struct cg_reader *r)
+{
+        struct cg_memory m;
+
+        return cg_memory_read_cached(r, &m) < 0 ? 0 : m.limit;
+}
+
+static void test_memory(const struct cg_hierarchies *h)
+{
+        struct cg_reader limited, inherit;
+        struct cg_memory m;
+
+        reader_in(h, "limited", &limited);
+        reader_in(h, "inherit", &inherit);
+        tap_ok(cached_limit(&limited) == 268435456, "limited: 256M");
+        tap_ok(cached_limit(&inherit) == 536870912, "inherit: 512M from its parent, its own entry");
+
+        tap_ok(write_text("memory/lxcfsfix/limited/memory.limit_in_bytes", "134217728\n") == 0, "set 128M");
+        tap_ok(cg_memory_read(&limited, &m) == 0 && m.limit == 134217728, "the file says 128M");
+        fake_now += CG_VIEW_TTL_NS - 1;
+        tap_ok(cached_limit(&limited) == 268435456, "within the TTL: still 256M");
+        fake_now += 1;
+        tap_ok(cached_limit(&limited) == 134217728, "after the TTL: 128M");
+
+        tap_ok(rename_fixture_dir("memory/lxcfsfix/limited", "memory/lxcfsfix/limited.gone") == 0,
+               "remove the cgroup");
+        tap_ok(cached_limit(&limited) == 134217728, "within the TTL the last view is served");
+        fake_now += CG_VIEW_TTL_NS;
+        tap_ok(cg_memory_read_cached(&limited, &m) == -ENOENT, "after the TTL: -ENOENT");
+        tap_ok(cg_memory_read_cached(&limited, &m) == -ENOENT, "... and the error is not cached away");
+        tap_ok(rename_fixture_dir("memory/lxcfsfix/limited.gone", "memory/lxcfsfix/limited") == 0,
+               "the cgroup is back");
+        tap_ok(cached_limit(&limited) == 134217728, "served again at once");
+        cg_reader_done(&limited);
+        cg_reader_done(&inherit);
+}
+
+static void test_cpu(const struct cg_hierarchies *h)
+{
+        struct cg_reader r;
+        struct cg_cpu_limits l;
+        struct cg_cpu_usage u;
+
+        reader_in(h, "limited", &r);
+        tap_ok(cg_cpu_limits_read_cached(&r, &l) == 0 && l.quota_us == 50000 && cpuset_has(&l.cpuset, 1),
+               "limits: quota 50000, cpuset 1");
+        tap_ok(cg_cpu_usage_read_cached(&r, &u) == 0 && u.n_percpu == 2 &&
+               u.percpu_user_ns[1] == 555901625 && u.percpu_system_ns[1] == 135900862,
+               "usage: per-CPU split copied out");
+        cg_cpu_usage_done(&u);
+
+        tap_ok(write_text("cpu/lxcfsfix/limited/cpu.cfs_quota_us", "150000\n") == 0 &&
+               write_text("cpuset/lxcfsfix/limited/cpuset.effective_cpus", "0\n") == 0 &&
+               write_text("cpuacct/lxcfsfix/limited/cpuacct.usage_all",
+                          "cpu user system\n0 7 8\n1 9 10\n2 11 12\n") == 0, "change quota, cpuset, usage");
+        tap_ok(cg_cpu_limits_read_cached(&r, &l) == 0 && l.quota_us == 50000 && cpuset_has(&l.cpuset, 1),
+               "within the TTL: old limits");
+        tap_ok(cg_cpu_usage_read_cached(&r, &u) == 0 && u.n_percpu == 2, "within the TTL: old usage");
+        cg_cpu_usage_done(&u);
+        fake_now += CG_VIEW_TTL_NS;
+        tap_ok(cg_cpu_limits_read_cached(&r, &l) == 0 && l.quota_us == 150000 &&
+               cpuset_has(&l.cpuset, 0) && !cpuset_has(&l.cpuset, 1), "after the TTL: new limits");
+        tap_ok(cg_cpu_usage_read_cached(&r, &u) == 0 && u.n_percpu == 3 && u.user_ns == 27 &&
+               u.system_ns == 30 && u.percpu_system_ns[2] == 12, "after the TTL: new usage");
+        cg_cpu_usage_done(&u);
+        cg_reader_done(&r);
+}
+
+static void test_disabled(const struct cg_hierarchies *h)
+{
+        struct cg_reader r;
+
+        cg_view_cache_disable();
+        reader_in(h, "limited", &r);
+        tap_ok(write_text("memory/lxcfsfix/limited/memory.limit_in_bytes", "67108864\n") == 0, "set 64M");
+        tap_ok(cached_limit(&r) == 67108864, "disabled: read fresh at once");
+        cg_reader_done(&r);
+}
+
+/* ---- pid -> cgroup, on the live v1 memory hierarchy ---- */
+
+static void test_reader_live(void)
+{
+        struct cg_hierarchies h;
+        struct cg_reader r;
+        char name[64], procs[96], pid_text[16];
+        pid_t child;
+        int fd, status;
+
+        if (geteuid() != 0 || cg_hierarchies_open_live(&h) < 0) {
+                tap_ok(1, "# SKIP live reader cache: needs root and cgroups");
+                return;
+        }
+        if (h.v1_fd[CG_MEMORY] < 0) {
+                tap_ok(1, "# SKIP live reader cache: no v1 memory hierarchy");
+                cg_hierarchies_close(&h);
+                return;
+        }
+        snprintf(name, sizeof(name), "lxcfs-test-cgcache-%d", (int) getpid());
+        tap_ok(mkdirat(h.v1_fd[CG_MEMORY], name, 0755) == 0, "create memory cgroup %s", name);
+        tap_ok(cg_reader_cache_enable(fake_clock) == 0, "enable the reader cache");
+
+        child = fork();
+        if (child == 0) {
+                pause();
+                _exit(0);
+        }
+        tap_ok(cg_reader_load_cached(&h, child, &r) == 0, "load the child");
+        tap_ok(r.path[CG_MEMORY] && !strstr(r.path[CG_MEMORY], name), "child not in the test cgroup yet");
+        cg_reader_done(&r);
+
+        snprintf(procs, sizeof(procs), "%s/cgroup.procs", name);
+        snprintf(pid_text, sizeof(pid_text), "%d", (int) child);
+        fd = openat(h.v1_fd[CG_MEMORY], procs, O_WRONLY | O_CLOEXEC);
+        tap_ok(fd >= 0 && write(fd, pid_text, strlen(pid_text)) > 0, "move the child");
+        if (fd >= 0)
+                close(fd);
+        tap_ok(cg_reader_load_cached(&h, child, &r) == 0 && !strstr(r.path[CG_MEMORY], name),
+               "within the TTL: the old cgroup");
+        cg_reader_done(&r);
+        fake_now += CG_READER_TTL_NS;
+        if (cg_reader_load_cached(&h, child, &r) < 0)
+                r = (struct cg_reader) { .h = &h };
+        tap_ok(r.path[CG_MEMORY] && strstr(r.path[CG_MEMORY], name), "after the TTL: the new one (%s)",
+               r.path[CG_MEMORY] ? r.path[CG_MEMORY] : "-");
+        cg_reader_done(&r);
+
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+        fake_now += CG_READER_TTL_NS;
+        tap_ok(cg_reader_load_cached(&h, child, &r) == -ESRCH, "an exited reader is -ESRCH after the TTL");
+
+        cg_reader_cache_disable();
+        tap_ok(unlinkat(h.v1_fd[CG_MEMORY], name, AT_REMOVEDIR) == 0, "remove the test cgroup");
+        cg_hierarchies_close(&h);
+}
+
+int main(void)
+{
+        _cleanup_free_ char *mountinfo = tap_fixture("cgroup/v1/mountinfo");
+        struct cg_hierarchies h;
+
+        tap_ok(copy_fixtures() == 0, "copy the v1 fixture tree");
+        tap_ok(cg_hierarchies_open(&h, mountinfo, tree) == 0, "open the copy");
+        tap_ok(cg_view_cache_enable(fake_clock) == 0, "enable the view cache");
+        test_memory(&h);
+        test_cpu(&h);
+        test_disabled(&h);
+        cg_hierarchies_close(&h);
+        remove_fixtures();
+
+        test_reader_live();
+        return tap_done();
+}
