@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "lxcfs/fileio.h"
+#include "lxcfs/parse.h"
 #include "lxcfs/log.h"
 #include "lxcfs/macro.h"
 #include "lxcfs/remount.h"
@@ -175,6 +176,25 @@ static void report_failure(const struct remount_ns *ns, const struct remount_ent
                                   e->target, ns->ino, (int) ns->pid);
 }
 
+/* A container that exits during the walk takes its mounts with it; what
+ * failed there is not a failure to report. True when the process of ns is
+ * gone or its mountinfo no longer lists the entry's mount. */
+static bool entry_vanished(const struct remount_ns *ns, const struct remount_entry *e)
+{
+        _cleanup_free_ char *text = NULL;
+        char id[32];
+        size_t pos = 0, len;
+        const char *line;
+
+        if (read_file_at(ns->pid_dir_fd, "mountinfo", &text, NULL) < 0)
+                return true;
+        snprintf(id, sizeof(id), "%d ", e->mount_id);
+        while ((line = next_line(text, &pos, &len)))
+                if (len > strlen(id) && strncmp(line, id, strlen(id)) == 0)
+                        return false;
+        return true;
+}
+
 static void account(struct walk_ctx *ctx, const struct remount_ns *ns)
 {
         size_t ok = 0;
@@ -184,6 +204,11 @@ static void account(struct walk_ctx *ctx, const struct remount_ns *ns)
 
                 if (e->state != REMOUNT_STALE)
                         continue;
+                if (e->result < 0 && entry_vanished(ns, e)) {
+                        log_debug("mnt:[%" PRIu64 "] (pid %d) went away during the walk; skipped %s",
+                                  ns->ino, (int) ns->pid, e->target);
+                        continue;
+                }
                 if (e->result < 0) {
                         report_failure(ns, e);
                         ctx->t.failed++;

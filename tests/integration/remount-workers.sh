@@ -123,4 +123,21 @@ ok "stalled worker: every holder healed after the next run" all_healed "${LIVE[@
 run_remount
 ok "a run with nothing to do rebinds nothing" grep -q "Rebound 0 stale lxcfs entries" "$T/out"
 
+# A container that exits while its namespace is being healed: the worker is
+# held (stopped) on the only stale namespace, its holder is killed, the job
+# times out. That is not a failure to report.
+crash_and_restart
+LAST=${LIVE[-1]}
+for p in "${LIVE[@]}"; do [[ $p == "$LAST" ]] || kill -KILL "$p" 2>/dev/null; done
+LXCFS_REMOUNT_TEST_WORKERS=1 LXCFS_REMOUNT_TEST_STALL_WORKER=1 \
+        "$LXCFS_REMOUNT_BIN" --timeout 3 "$MNT" >"$T/out" 2>&1 &
+rpid=$!
+sleep 1
+kill -KILL "$LAST"
+wait "$rpid"
+RC=$?
+diag "$(tail -n 3 "$T/out")"
+expect_eq "container gone during its heal: exit 0" "$RC" 0
+ok "container gone during its heal: no warning about it" bash -c "! grep -q 'Could not rebind' '$T/out'"
+
 finish
