@@ -29,13 +29,22 @@ int remount_clone_entry(const struct remount_live *live, const struct remount_en
                                           (*rel ? 0 : AT_EMPTY_PATH));
         if (fd < 0)
                 return fd;
-        /* The clone has the live mount's flags; add what the old bind had. */
-        if (e->attr & ~live->attr) {
-                struct remount_mount_attr attr = { .attr_set = e->attr & ~live->attr };
-                int r = sys_mount_setattr(fd, "", AT_EMPTY_PATH, &attr);
-                if (r < 0)
-                        return r;
-        }
+        /* The clone has the live mount's flags; add what the old bind had.
+         * And make it private: a clone of a shared mount joins its peer
+         * group, which would tie every container's binds to the host's
+         * mount and to each other, so that detaching a stale mount in one
+         * namespace propagated into the others. */
+        struct remount_mount_attr attr = {
+                .attr_set = e->attr & ~live->attr,
+                .propagation = MS_PRIVATE,
+        };
+        int r = sys_mount_setattr(fd, "", AT_EMPTY_PATH, &attr);
+        /* Before Linux 5.12 there is no mount_setattr(): the clone keeps
+         * the live mount's propagation, which is all such kernels allow. */
+        if (r == -ENOSYS && attr.attr_set == 0)
+                r = 0;
+        if (r < 0)
+                return r;
         return steal_fd(&fd);
 }
 
@@ -137,6 +146,10 @@ static int attach(int clone_fd, int target_fd, unsigned extra)
                               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH | extra);
 }
 
+/* How often a beneath attach that lost a race with the kernel is tried
+ * before falling back to detach-then-attach. */
+#define BENEATH_ATTEMPTS 5
+
 int remount_heal_entry(int proc_fd, int root_fd, const char *target_path, int mount_id,
                        int clone_fd, bool no_beneath, enum remount_method *ret_method)
 {
@@ -154,7 +167,7 @@ int remount_heal_entry(int proc_fd, int root_fd, const char *target_path, int mo
 
         /* Fresh mount beneath, then drop the stale one: readers go from the
          * dead file straight to the live one, never to what lies under. */
-        if (!no_beneath) {
+        for (int attempt = 0; !no_beneath && attempt < BENEATH_ATTEMPTS; attempt++) {
                 r = attach(clone_fd, target, MOVE_MOUNT_BENEATH);
                 if (r == 0) {
                         *ret_method = REMOUNT_METHOD_BENEATH;
@@ -162,7 +175,11 @@ int remount_heal_entry(int proc_fd, int root_fd, const char *target_path, int mo
                 }
                 /* EINVAL: kernel < 6.5, a locked top mount, or a parent that is
                  * the namespace root; the fallbacks below sort these out. */
-                if (r != -EINVAL)
+                if (r == -EINVAL)
+                        break;
+                /* ENOENT: the kernel saw the mountpoint change under it while
+                 * taking its locks (seen under load); that passes. */
+                if (r != -ENOENT)
                         return r;
         }
 

@@ -20,7 +20,10 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -81,6 +84,7 @@ struct worker {
 struct remount_pool {
         const struct remount_live *live;
         int host_ns_fd;         /* our mount namespace, for the workers to come back to */
+        int lock_fd;            /* memfd whose flock serialises the mount changes */
         struct remount_heal_opts opts;
         remount_healed_cb cb;
         void *userdata;
@@ -92,6 +96,30 @@ struct remount_pool {
 };
 
 /* ---------------------------------------------------------------- worker */
+
+/* This worker's own open file description of the pool's lock file: flock()
+ * excludes between descriptions, and the kernel drops the lock when a
+ * worker dies, so a killed worker cannot leave it held. */
+static int worker_lock_fd = -1;
+
+/* Workers take jobs in parallel (receiving, reporting), but clone and
+ * change mounts one namespace at a time: clones and changes made at the same
+ * moment for two namespaces whose stale binds share a peer group (a
+ * runtime's bind of a shared mount) were seen to unmount each other's
+ * entries. The kernel serialises most of this work anyway (namespace_lock,
+ * the RCU grace period of each unmount). */
+static void mount_changes_begin(void)
+{
+        if (worker_lock_fd >= 0)
+                while (flock(worker_lock_fd, LOCK_EX) < 0 && errno == EINTR)
+                        ;
+}
+
+static void mount_changes_end(void)
+{
+        if (worker_lock_fd >= 0)
+                (void) flock(worker_lock_fd, LOCK_UN);
+}
 
 static void close_fds(int *fds, size_t n)
 {
@@ -132,6 +160,7 @@ static size_t run_job(const struct remount_pool *pool, const char *msg, size_t l
                 r = -EBADMSG;
 
         /* Clone in our own namespace... */
+        mount_changes_begin();
         if (r == 0 && setns(pool->host_ns_fd, CLONE_NEWNS) < 0)
                 r = -errno;
         p = msg + sizeof(*head) + n * sizeof(*ent);
@@ -142,6 +171,7 @@ static size_t run_job(const struct remount_pool *pool, const char *msg, size_t l
                 targets[i] = root ? next_string(&p, end, ent[i].target_size) : NULL;
                 if (!targets[i]) {
                         close_fds(clones, i);
+                        mount_changes_end();
                         return 0;       /* malformed: all reported lost */
                 }
                 clones[i] = r < 0 ? r : remount_clone_entry(pool->live, &e);
@@ -162,6 +192,7 @@ static size_t run_job(const struct remount_pool *pool, const char *msg, size_t l
                                                 clones[i], head->no_beneath, &method);
                 res[i] = (struct job_result) { .index = ent[i].index, .result = rr, .method = method };
         }
+        mount_changes_end();
         close_fds(clones, n);
         return n;
 }
@@ -296,9 +327,16 @@ static int spawn(struct remount_pool *pool, struct worker *w)
                 /* A worker outliving us would keep mount namespaces busy. */
                 if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                         _exit(EXIT_FAILURE);
-                int keep[] = { sv[1], pool->host_ns_fd, pool->live->fd, pool->live->proc_fd };
+                int keep[] = { sv[1], pool->host_ns_fd, pool->live->fd, pool->live->proc_fd,
+                               pool->lock_fd };
+                char lock_path[64];
 
                 close_other_fds(keep, ELEMENTSOF(keep));
+                if (pool->lock_fd >= 0) {
+                        snprintf(lock_path, sizeof(lock_path), "self/fd/%d", pool->lock_fd);
+                        worker_lock_fd = openat(pool->live->proc_fd, lock_path, O_RDWR | O_CLOEXEC);
+                        closep(&pool->lock_fd);
+                }
                 if (pool->opts.stall_first_worker && !pool->stalled)
                         raise(SIGSTOP);
                 worker_main(pool, sv[1]);
@@ -570,6 +608,7 @@ int remount_pool_new(const struct remount_live *live, const struct remount_heal_
                 .pfds = calloc(n_workers, sizeof(struct pollfd)),
                 .strings = malloc(JOB_MAX_BYTES),
                 .host_ns_fd = openat(live->proc_fd, "self/ns/mnt", O_RDONLY | O_CLOEXEC),
+                .lock_fd = memfd_create("lxcfs-remount-lock", MFD_CLOEXEC),
         };
         if (pool->host_ns_fd < 0) {
                 int r = -errno;
@@ -605,6 +644,7 @@ void remount_pool_free(struct remount_pool *pool)
                 (void) waitpid(w->pid, NULL, 0);
         }
         closep(&pool->host_ns_fd);
+        closep(&pool->lock_fd);
         free(pool->workers);
         free(pool->pfds);
         free(pool->strings);

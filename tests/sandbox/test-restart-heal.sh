@@ -202,6 +202,7 @@ check_remount_summary() {   # WHEN N_BEFORE
         else
                 nok "$1: journal: lxcfs-remount healed every namespace"
                 diag "got:  '${line:-no new summary line}'"; diag "want: '$want'"
+                diag "$(sbx journalctl -u "$UNIT" -o cat --no-pager | grep -E '^(Could not|Rebound|lxcfs-remount)|DEBUG' | tail -n 20)"
         fi
 }
 
@@ -291,6 +292,13 @@ if [[ ${LXCFS_TEST_NO_REMOUNT:-0} == 1 ]]; then
         printf '[Service]\nExecStartPost=\n' >"$SANDBOX_ROOT$DROPINS/no-remount.conf"
         sbx systemctl daemon-reload
         diag "LXCFS_TEST_NO_REMOUNT=1: ExecStartPost= reset; this run must fail"
+fi
+
+if [[ -n ${LXCFS_TEST_REMOUNT_WORKERS:-} ]]; then
+        mkdir -p "$SANDBOX_ROOT$DROPINS"
+        printf '[Service]\nEnvironment=LXCFS_REMOUNT_TEST_WORKERS=%s\n' "$LXCFS_TEST_REMOUNT_WORKERS" \
+                >"$SANDBOX_ROOT$DROPINS/workers.conf"
+        sbx systemctl daemon-reload
 fi
 
 sbx timeout 60 systemctl start "$UNIT"
