@@ -68,9 +68,10 @@ static int parse_devnum(const char **p, unsigned *major, unsigned *minor)
 
 /* ---- v1 ---- */
 
-enum v1_file { V1_BYTES, V1_IOS, V1_TIME };
+/* The formats of the files we read: three v1 blkio tables, v2 io.stat. */
+enum io_file { V1_BYTES, V1_IOS, V1_TIME, V2_IO_STAT };
 
-static int parse_v1_line(const char *line, size_t len, enum v1_file kind, struct cg_io_stats *s)
+static int parse_v1_line(const char *line, size_t len, enum io_file kind, struct cg_io_stats *s)
 {
         char buf[128], op[16];
         const char *p = buf;
@@ -114,16 +115,18 @@ static int parse_v1_line(const char *line, size_t len, enum v1_file kind, struct
         return 0;
 }
 
-static int read_v1_file(int fd, const char *rel, const char *prefix, const char *name,
-                        enum v1_file kind, struct cg_io_stats *s)
+static int parse_v2_line(const char *line, size_t len, struct cg_io_stats *s);
+
+/* Read one stat file of the cgroup at rel and fold each line into s. */
+static int read_io_file(int fd, const char *rel, const char *file, enum io_file kind,
+                        struct cg_io_stats *s)
 {
         _cleanup_free_ char *heap = NULL;
-        char file[64], path[PATH_MAX], buf[CG_SMALL_FILE];
+        char path[PATH_MAX], buf[CG_SMALL_FILE];
         const char *text, *line;
         size_t pos = 0, len;
         int r;
 
-        snprintf(file, sizeof(file), "%s%s", prefix, name);
         r = cg_level_file(path, sizeof(path), rel, strlen(rel), file);
         if (r < 0)
                 return r;
@@ -133,11 +136,20 @@ static int read_v1_file(int fd, const char *rel, const char *prefix, const char 
         while ((line = next_line(text, &pos, &len))) {
                 if (len == 0)
                         continue;
-                r = parse_v1_line(line, len, kind, s);
+                r = kind == V2_IO_STAT ? parse_v2_line(line, len, s) : parse_v1_line(line, len, kind, s);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+static int read_v1_file(int fd, const char *rel, const char *prefix, const char *name,
+                        enum io_file kind, struct cg_io_stats *s)
+{
+        char file[64];
+
+        snprintf(file, sizeof(file), "%s%s", prefix, name);
+        return read_io_file(fd, rel, file, kind, s);
 }
 
 static int read_v1_source(int fd, const char *rel, const char *prefix, struct cg_io_stats *s)
@@ -244,26 +256,7 @@ static int parse_v2_line(const char *line, size_t len, struct cg_io_stats *s)
 
 static int io_read_v2(int fd, const char *rel, struct cg_io_stats *s)
 {
-        _cleanup_free_ char *heap = NULL;
-        char path[PATH_MAX], buf[CG_SMALL_FILE];
-        const char *text, *line;
-        size_t pos = 0, len;
-        int r;
-
-        r = cg_level_file(path, sizeof(path), rel, strlen(rel), "io.stat");
-        if (r < 0)
-                return r;
-        r = cg_read_text(fd, path, buf, sizeof(buf), &heap, &text);
-        if (r < 0)
-                return r;
-        while ((line = next_line(text, &pos, &len))) {
-                if (len == 0)
-                        continue;
-                r = parse_v2_line(line, len, s);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return read_io_file(fd, rel, "io.stat", V2_IO_STAT, s);
 }
 
 int cg_io_stats_read(const struct cg_reader *r, struct cg_io_stats *ret)

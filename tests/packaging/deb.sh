@@ -23,17 +23,7 @@ source "$SOURCE_DIR/tests/sandbox/lib.sh"
 
 MNT=/var/lib/lxcfs
 UNIT=lxcfs.service
-N=0 FAILED=0
-ok()   { N=$((N + 1)); echo "ok $N - $1"; }
-nok()  { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"; }
-diag() { [[ -n $* ]] && sed 's/^/# /' <<<"$*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
-check_eq() { if [[ $2 == "$3" ]]; then ok "$1"; else nok "$1"; diag "got:  '$2'"; diag "want: '$3'"; fi; }
 bail() { echo "Bail out! $*"; exit 1; }
-wait_for() {   # wait_for SECONDS COMMAND...
-        local deadline=$(( SECONDS + $1 )); shift
-        until "$@"; do (( SECONDS < deadline )) || return 1; sleep 0.1; done
-}
 
 [[ $EUID == 0 ]] || { echo "1..0 # SKIP needs root"; exit 77; }
 for tool in dpkg-buildpackage dh lintian runc jq nsenter unshare setpriv findmnt; do
@@ -44,7 +34,7 @@ done
 
 on_exit() {
         local rc=$?
-        (( FAILED > 0 )) && { diag "----- journal of the sandbox (tail) -----"; sandbox_journal_tail 60; }
+        (( TAP_FAILED > 0 )) && { diag "----- journal of the sandbox (tail) -----"; sandbox_journal_tail 60; }
         sandbox_teardown
         exit $rc
 }
@@ -234,5 +224,4 @@ diag "$out"
 check "purge left the admin's drop-in alone" test -f "$SANDBOX_ROOT$DROPIN"
 check "purge removed the enablement symlink" test ! -e "$SANDBOX_ROOT/etc/systemd/system/multi-user.target.wants/$UNIT"
 
-echo "1..$N"
-(( FAILED == 0 ))
+tap_finish

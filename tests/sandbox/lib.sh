@@ -14,6 +14,8 @@
 # Teardown runs from the EXIT trap. Only processes we started are signalled.
 
 SANDBOX_LIB_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# shellcheck source=tests/sandbox/tap.sh
+source "$SANDBOX_LIB_DIR/tap.sh"
 SANDBOX_BASE=/tmp/lxcfs-sandbox
 SANDBOX_PID=
 SANDBOX_ROOT=

@@ -34,18 +34,6 @@ FILES=(proc/meminfo proc/cpuinfo proc/stat proc/uptime proc/loadavg
 N_RUNC=3
 N_HOLDERS=2
 
-TAP_N=0
-TAP_FAILED=0
-ok()   { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
-nok()  { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $1"; }
-diag() { sed 's/^/# /' <<<"$*"; }
-check() {   # check DESCRIPTION COMMAND...
-        local desc=$1; shift
-        if "$@"; then ok "$desc"; else nok "$desc"; fi
-}
-check_eq() {   # check_eq DESCRIPTION GOT WANT
-        if [[ $2 == "$3" ]]; then ok "$1"; else nok "$1"; diag "got:  '$2'"; diag "want: '$3'"; fi
-}
 
 # The containers, as parallel arrays: a name, a pid (in the sandbox's pid
 # namespace) of a process in its mount namespace, and how it was made.
@@ -110,13 +98,6 @@ trap 'exit 130' INT TERM
 prop() { sbx systemctl show -P "$1" "$UNIT"; }
 state() { echo "$(prop ActiveState)/$(prop SubState)"; }
 
-wait_for() {   # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-        local deadline=$(( SECONDS + $1 )); shift
-        until "$@"; do
-                (( SECONDS < deadline )) || return 1
-                sleep 0.05
-        done
-}
 
 # "MAJ:MIN" of the fuse.lxcfs mount at MNT in the sandbox's own namespace:
 # the live mount, the one containers must be bound to.
@@ -371,5 +352,4 @@ host_side=("$SANDBOX_CGROUP" "$SANDBOX_WORK")
 sandbox_teardown
 check "cleanup: no sandbox cgroup or work directory is left on the host" gone "${host_side[@]}"
 
-echo "1..$TAP_N"
-(( TAP_FAILED == 0 ))
+tap_finish

@@ -17,20 +17,7 @@ MNT=/var/lib/lxcfs
 UNIT=lxcfs.service
 DROPINS=/run/systemd/system/$UNIT.d
 PROBE_DIR=/run/lxcfs-test
-TAP_N=0
-TAP_FAILED=0
 
-ok()   { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
-nok()  { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $1"; }
-skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' <<<"$*"; }
-check() {   # check DESCRIPTION COMMAND...
-        local desc=$1; shift
-        if "$@"; then ok "$desc"; else nok "$desc"; fi
-}
-check_eq() {   # check_eq DESCRIPTION GOT WANT
-        if [[ $2 == "$3" ]]; then ok "$1"; else nok "$1"; diag "got:  '$2'"; diag "want: '$3'"; fi
-}
 
 on_exit() {
         local rc=$?
@@ -66,13 +53,6 @@ serving() { [[ -n $(sbx timeout 10 head -c 64 "$MNT/proc/uptime" 2>/dev/null) ]]
 lxcfs_mounts() { findmnt -N "$SANDBOX_PID" -rn -t fuse.lxcfs -o TARGET | grep -cx "$MNT"; }
 mounted() { (( $(lxcfs_mounts) >= 1 )); }
 
-wait_for() {   # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-        local deadline=$(( SECONDS + $1 )); shift
-        until "$@"; do
-                (( SECONDS < deadline )) || return 1
-                sleep 0.05
-        done
-}
 
 # Journal lines of the unit, in full. Entries are compared by count, not by
 # cursor: journald stamps each entry on arrival from several sockets, and a
@@ -371,5 +351,4 @@ sbx systemctl reset-failed "$UNIT"
 diag "----- journalctl -u lxcfs (whole run) -----"
 diag "$(sbx journalctl -u "$UNIT" --no-pager -o short)"
 
-echo "1..$TAP_N"
-(( TAP_FAILED == 0 ))
+tap_finish
