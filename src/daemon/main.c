@@ -10,121 +10,212 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <poll.h>
+#include <sys/signalfd.h>
+
+#include "fdstore.h"
 #include "lxcfs/cgroup.h"
+#include "lxcfs/conn.h"
 #include "lxcfs/fs.h"
 #include "lxcfs/loadavg.h"
 #include "lxcfs/log.h"
+#include "lxcfs/workers.h"
 #include "mountpoint.h"
 #include "notify.h"
 #include "options.h"
 #include "pidfile.h"
+#include "unit-job.h"
 
-#define MAX_WORKER_THREADS 64
+/* How a serving process ends. */
+enum ending {
+        ENDING_STOP,             /* unmount: nobody will serve after us */
+        ENDING_HANDOVER,         /* leave the connection to the next process */
+        ENDING_UNMOUNTED,        /* someone unmounted us: nothing to keep */
+        ENDING_ERROR,
+};
 
-static void free_fuse_args(struct fuse_args *a) { fuse_opt_free_args(a); }
-
-static int build_fuse_args(const struct daemon_options *o, const char *argv0, struct fuse_args *args)
+static int block_signals(sigset_t *mask)
 {
-        _cleanup_free_ char *opts = NULL;
+        int fd;
 
-        /* subtype gives the kernel fs type "fuse.lxcfs" that runtimes and
-         * lxcfs-remount look for; allow_other lets container users read. */
-        if (asprintf(&opts, "fsname=lxcfs,subtype=lxcfs,allow_other%s%s",
-                     o->fuse_opts ? "," : "", o->fuse_opts ? o->fuse_opts : "") < 0)
-                return -ENOMEM;
-        if (fuse_opt_add_arg(args, argv0) < 0 || fuse_opt_add_arg(args, "-o") < 0 ||
-            fuse_opt_add_arg(args, opts) < 0)
-                return -ENOMEM;
-        return 0;
+        sigemptyset(mask);
+        sigaddset(mask, SIGTERM);
+        sigaddset(mask, SIGINT);
+        sigaddset(mask, SIGHUP);
+        if (pthread_sigmask(SIG_BLOCK, mask, NULL) != 0)
+                return -EINVAL;
+        fd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        return fd < 0 ? -errno : fd;
 }
 
-static int run_loop(struct fuse_session *se, bool single_thread)
+/* The previous process left the connection in the fd store: take it. On
+ * any doubt, abort it and detach its mount (conn_adopt did), then mount
+ * afresh: containers are healed by lxcfs-remount. */
+static int adopt_or_mount(struct conn *c, const struct daemon_options *o, struct lxcfs_fs *fs)
 {
-        struct fuse_loop_config *cfg;
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN), workers;
-        int r;
-
-        if (single_thread)
-                return fuse_session_loop(se);
-        cfg = fuse_loop_cfg_create();
-        if (!cfg)
-                return -ENOMEM;
-        /* One /dev/fuse clone per worker avoids contention on one queue. */
-        fuse_loop_cfg_set_clone_fd(cfg, 1);
-        /* Requests are short and CPU-bound: two workers per CPU keep every
-         * CPU busy while one waits on a slow cgroup file. More only cost:
-         * idle workers are woken in turn, spreading requests over more
-         * stacks and caches (on 2 CPUs, 64 workers served ~25% fewer reads
-         * per second than 4). */
-        workers = MAX(2 * cpus, 4L);
-        fuse_loop_cfg_set_max_threads(cfg, (unsigned) MIN(workers, (long) MAX_WORKER_THREADS));
-        r = fuse_session_loop_mt(se, cfg);
-        fuse_loop_cfg_destroy(cfg);
-        return r;
-}
-
-static int serve(const struct daemon_options *o, const char *argv0, const struct cg_hierarchies *cg,
-                 struct loadavg_sampler *sampler)
-{
-        struct fuse_args args __attribute__((cleanup(free_fuse_args))) = FUSE_ARGS_INIT(0, NULL);
+        struct stored_fds stored;
         _cleanup_close_ int under_fd = -1;
-        struct fuse_session *se;
-        struct lxcfs_fs fs;
         int r;
+
+        fdstore_take(&stored);
+        if (stored.fuse >= 0 && stored.state >= 0) {
+                r = conn_adopt(c, stored.fuse, stored.state, o->mountpoint, &lxcfs_fs_ops, fs);
+                if (r == 0)
+                        return 0;
+                conn_close(c);
+                log_warning("Could not resume the previous connection; aborted it and mounting "
+                            "afresh.");
+                fdstore_forget("fuse");
+                fdstore_forget("state");
+        } else if (stored.fuse >= 0 || stored.state >= 0) {
+                log_warning("The service manager passed only part of the saved connection; "
+                            "aborting it and mounting afresh.");
+                conn_discard(o->mountpoint, stored.fuse, stored.state);
+                fdstore_forget("fuse");
+                fdstore_forget("state");
+        }
 
         r = mountpoint_prepare(o->mountpoint);
         if (r < 0)
                 return r;
         under_fd = mountpoint_open_under(o->mountpoint);
-
-        r = build_fuse_args(o, argv0, &args);
+        r = conn_mount(c, o->mountpoint, &(struct conn_mount_options) {
+                                .flags = o->mount.flags, .data = o->mount.data },
+                       &lxcfs_fs_ops, fs);
         if (r < 0)
-                return log_error_errno(r, "Failed to build the FUSE options: %m");
+                return r;
+        if (under_fd >= 0)
+                mountpoint_warn_shadowed(o->mountpoint, under_fd);
+        /* Stored right away: a crash from now on keeps the mount alive. */
+        if (fdstore_keep(c->fd, "fuse") == 0 && fdstore_keep(c->state.fd, "state") < 0)
+                fdstore_forget("fuse");
+        return 0;
+}
+
+static void announce(const struct conn *c, const struct daemon_options *o,
+                     const struct cg_hierarchies *cg, unsigned workers)
+{
+        char cgroups[256], status[512];
+
+        notify_describe_cgroups(cg, cgroups, sizeof(cgroups));
+        if (c->origin == CONN_ADOPTED) {
+                log_info("Resumed %s from pid %d; %u request%s %s.", o->mountpoint,
+                         (int) c->previous_pid, c->carried_over,
+                         c->carried_over == 1 ? "" : "s", c->carry_method);
+                snprintf(status, sizeof(status), "Serving %s (resumed from pid %d, %u request%s %s; "
+                         "%s)", o->mountpoint, (int) c->previous_pid, c->carried_over,
+                         c->carried_over == 1 ? "" : "s", c->carry_method, cgroups);
+        } else {
+                log_info("Mounted lxcfs at %s afresh (fuse.lxcfs, %s).", o->mountpoint, cgroups);
+                snprintf(status, sizeof(status), "Serving %s (mounted afresh; %s)", o->mountpoint,
+                         cgroups);
+        }
+        log_info("%u workers; in-flight requests at a crash: %s.", workers,
+                 c->kernel_resend ? "resent by the kernel" : "replayed from the journal");
+        notify_ready(status);
+}
+
+static enum ending wait_for_ending(int sig_fd, struct workers *w, struct conn *c)
+{
+        uint64_t interval = notify_watchdog_interval_usec(), completed = 0;
+        struct pollfd p[2] = { { .fd = sig_fd, .events = POLLIN }, { .fd = w->wake_fd, .events = POLLIN } };
+        struct signalfd_siginfo si;
+        int timeout = interval ? (int) MAX(interval / 1000, 1ULL) : -1;
+        bool wedged_logged = false;
+
+        for (;;) {
+                int n = poll(p, 2, timeout);
+
+                if (n < 0 && errno != EINTR)
+                        return log_error_errno(errno, "poll() failed: %m"), ENDING_ERROR;
+                if (p[1].revents & POLLIN) {
+                        if (__atomic_load_n(&w->exit_errno, __ATOMIC_ACQUIRE) == ENODEV)
+                                return ENDING_UNMOUNTED;
+                        return ENDING_ERROR;
+                }
+                if (p[0].revents & POLLIN && read(sig_fd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+                        log_info("Received %s.", strsignal((int) si.ssi_signo));
+                        return unit_job_is_restart() ? ENDING_HANDOVER : ENDING_STOP;
+                }
+                if (n == 0 && interval) {
+                        /* Ping only while requests get answered. */
+                        if (!conn_wedged(c, &completed)) {
+                                notify_watchdog();
+                                wedged_logged = false;
+                        } else if (!wedged_logged) {
+                                log_error("Requests wait on /dev/fuse and none was answered for "
+                                          "%llu ms; not pinging the watchdog.",
+                                          (unsigned long long) interval / 1000);
+                                wedged_logged = true;
+                        }
+                }
+        }
+}
+
+/* Exit now, the connection and its state stay in the fd store. Nothing
+ * else of ours needs cleaning: the next process starts from the kernel's
+ * files and the saved state. */
+static _Noreturn void hand_over(struct conn *c, struct workers *w, const char *mountpoint)
+{
+        notify_stopping("Handing the connection over to the next process");
+        workers_drain(w);
+        conn_mark_drained(c);
+        log_info("Handed %s over: every request read was answered; the next process resumes "
+                 "the connection.", mountpoint);
+        _exit(EXIT_SUCCESS);
+}
+
+static int serve(const struct daemon_options *o, const struct cg_hierarchies *cg,
+                 struct loadavg_sampler *sampler)
+{
+        _cleanup_close_ int sig_fd = -1;
+        struct conn c = { .fd = -1, .state.fd = -1 };
+        struct workers w;
+        struct lxcfs_fs fs;
+        sigset_t mask;
+        enum ending ending;
+        int r;
+
+        sig_fd = block_signals(&mask);
+        if (sig_fd < 0)
+                return log_error_errno(sig_fd, "Failed to set up signal handling: %m");
         r = lxcfs_fs_init(&fs, &o->fs, cg, sampler);
         if (r < 0)
                 return r;
-
-        se = fuse_session_new(&args, &lxcfs_fs_ops, sizeof(lxcfs_fs_ops), &fs);
-        if (!se) {
-                lxcfs_fs_done(&fs);
-                return log_error_errno(EINVAL, "FUSE rejected the mount options '%s'. "
-                                       "Check the -o option.", o->fuse_opts ? o->fuse_opts : "");
-        }
-        if (fuse_set_signal_handlers(se) < 0) {
-                r = log_error_errno(errno ? errno : EIO, "Failed to install signal handlers: %m");
-                goto out_session;
-        }
-        if (fuse_session_mount(se, o->mountpoint) < 0) {
-                r = log_error_errno(EIO, "Failed to mount FUSE at %s. Is /dev/fuse available "
-                                    "(modprobe fuse) and are we root?", o->mountpoint);
-                goto out_signals;
-        }
-        if (under_fd >= 0)
-                mountpoint_warn_shadowed(o->mountpoint, under_fd);
-        log_info("Mounted lxcfs at %s (fuse.lxcfs, cgroup layout %s).", o->mountpoint,
-                 cg_layout_name(cg->layout));
-
-        notify_start(o->mountpoint, cg);
-        r = run_loop(se, o->single_thread);
-        notify_stopping();
-
-        /* A signal ends the loop with its (positive) number: a clean stop. */
+        r = adopt_or_mount(&c, o, &fs);
         if (r < 0)
-                log_error_errno(r, "The request loop failed: %m");
+                goto out;
+        r = workers_start(&w, &c, o->single_thread ? 1 : workers_default_count());
+        if (r < 0) {
+                log_error_errno(r, "Failed to start the request workers: %m");
+                goto out;
+        }
+        announce(&c, o, cg, w.n);
+
+        ending = wait_for_ending(sig_fd, &w, &c);
+        if (ending == ENDING_HANDOVER)
+                hand_over(&c, &w, o->mountpoint);
+
+        notify_stopping(ending == ENDING_UNMOUNTED ? "The mount was removed; exiting"
+                                                   : "Stopping: unmounting");
+        workers_drain(&w);
+        if (ending == ENDING_UNMOUNTED)
+                log_notice("%s was unmounted by someone else; exiting.", o->mountpoint);
+        else if (conn_unmount(&c) < 0)
+                log_warning_errno(errno, "Failed to unmount %s: %m", o->mountpoint);
         else
-                r = 0;
-        fuse_session_unmount(se);
-        log_info("Unmounted %s; exiting.", o->mountpoint);
-out_signals:
-        fuse_remove_signal_handlers(se);
-out_session:
-        fuse_session_destroy(se);
+                log_info("Unmounted %s; exiting.", o->mountpoint);
+        /* A stop ends the connection: nothing to resume next time. */
+        fdstore_forget("fuse");
+        fdstore_forget("state");
+        r = ending == ENDING_ERROR ? -EIO : 0;
+out:
+        conn_close(&c);
         lxcfs_fs_done(&fs);
         return r;
 }
 
-/* SIGTERM must reach a FUSE worker (it interrupts its read of /dev/fuse),
- * never a helper thread: helper threads start with signals blocked. */
+/* Helper threads never take the signals meant for the main thread. */
 static int start_with_signals_blocked(struct loadavg_sampler *sampler)
 {
         sigset_t all, saved;
@@ -137,9 +228,8 @@ static int start_with_signals_blocked(struct loadavg_sampler *sampler)
         return r;
 }
 
-/* The loadavg sampler keeps a directory fd per container it tracks and
- * clone_fd adds one per worker: the default soft limit of 1024 is too low
- * for a node with 1,000 containers. */
+/* The loadavg sampler keeps a directory fd per container it tracks: the
+ * default soft limit of 1024 is too low for a node with 1,000 containers. */
 static void raise_fd_limit(void)
 {
         struct rlimit rl;
@@ -151,7 +241,7 @@ static void raise_fd_limit(void)
         }
 }
 
-static int run(const struct daemon_options *o, const char *argv0)
+static int run(const struct daemon_options *o)
 {
         _cleanup_free_ char *pidfile = NULL;
         struct cg_hierarchies cg;
@@ -192,7 +282,7 @@ static int run(const struct daemon_options *o, const char *argv0)
                 }
         }
 
-        r = serve(o, argv0, &cg, sampler);
+        r = serve(o, &cg, sampler);
 
         loadavg_sampler_free(sampler);
         cg_hierarchies_close(&cg);
@@ -219,7 +309,8 @@ int main(int argc, char **argv)
         log_set_max_level(o.debug ? LOG_DEBUG : LOG_INFO);
         log_add_field("LXCFS_MOUNTPOINT", o.mountpoint);
 
-        r = run(&o, argv[0]);
+        r = run(&o);
         options_done(&o);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        /* 3: another lxcfs serves the mountpoint; restarting cannot help. */
+        return r == -EBUSY ? 3 : r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

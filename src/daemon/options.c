@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lxcfs/conn.h"
 #include "lxcfs/log.h"
 #include "lxcfs/strbuf.h"
 #include "options.h"
@@ -58,32 +60,33 @@ static void usage(FILE *f, const char *prog)
 "  -u, --disable-swap     show no swap in meminfo and swaps\n"
 "  -p, --pidfile FILE     pidfile, locked while running (default " DEFAULT_RUNTIME_DIR "/lxcfs.pid)\n"
 "      --runtime-dir DIR  directory of the default pidfile (default " DEFAULT_RUNTIME_DIR ")\n"
-"  -o OPTIONS             FUSE mount options (comma separated; 'nonempty' is ignored)\n"
+"  -o OPTIONS             mount options (comma separated): ro, nosuid, noexec, ...,\n"
+"                         default_permissions, max_read=N; see lxcfs(8)\n"
 "      --enable-pidfd, --enable-cgroup\n"
 "                         accepted for compatibility; no effect\n",
                 prog);
 }
 
-/* Drop options that FUSE 3 does not know or that we always set. */
-static void add_fuse_opts(struct strbuf *sb, const char *arg)
+/* -o may be given several times; each value is a comma separated list. */
+static void add_mount_opts(struct strbuf *sb, const char *arg)
 {
-        _cleanup_free_ char *copy = strdup(arg);
-        char *save = NULL;
+        strbuf_printf(sb, "%s%s", sb->len ? "," : "", arg);
+}
 
-        if (!copy) {
-                sb->oom = true;
-                return;
-        }
-        for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-                if (streq(o, "nonempty") || streq(o, "allow_other"))
-                        continue;
-                strbuf_printf(sb, "%s%s", sb->len ? "," : "", o);
-        }
+static void print_version(void)
+{
+        printf("%s\n", LXCFS_VERSION);
+        printf("connection handover: systemd fd store (restart, upgrade and crash keep the mount)\n");
+        printf("requests in flight at a crash: %s\n",
+               kernel_has_fuse_resend() ? "resent by the kernel (FUSE_NOTIFY_RESEND)"
+                                        : "replayed from the daemon's journal (kernel without "
+                                          "FUSE_NOTIFY_RESEND)");
 }
 
 enum parse_result options_parse(int argc, char **argv, struct daemon_options *ret)
 {
-        _cleanup_strbuf_ struct strbuf fuse_opts = STRBUF_INIT;
+        _cleanup_strbuf_ struct strbuf mount_opts = STRBUF_INIT;
+        _cleanup_free_ char *bad = NULL;
         struct daemon_options o = {
                 .fs = { .use_cfs = true, .use_swap = true, .use_loadavg = true },
         };
@@ -96,7 +99,7 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
                         usage(stdout, argv[0]);
                         return PARSE_EXIT_OK;
                 case 'v':
-                        printf("%s\n", LXCFS_VERSION);
+                        print_version();
                         return PARSE_EXIT_OK;
                 case 'd':
                         o.debug = true;
@@ -132,7 +135,7 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
                         o.runtime_dir = strdup(optarg);
                         break;
                 case 'o':
-                        add_fuse_opts(&fuse_opts, optarg);
+                        add_mount_opts(&mount_opts, optarg);
                         break;
                 default:
                         fprintf(stderr, "Try '%s --help' for the list of options.\n", argv[0]);
@@ -150,10 +153,18 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
         o.mountpoint = strdup(optind < argc ? argv[optind] : DEFAULT_MOUNTPOINT);
         if (!o.runtime_dir)
                 o.runtime_dir = strdup(DEFAULT_RUNTIME_DIR);
-        if (fuse_opts.len)
-                o.fuse_opts = strbuf_steal(&fuse_opts, NULL);
-        if (!o.mountpoint || !o.runtime_dir || strbuf_error(&fuse_opts) < 0) {
+        if (!o.mountpoint || !o.runtime_dir || strbuf_error(&mount_opts) < 0 ||
+            mount_opts_parse(mount_opts.data, &o.mount, &bad) == -ENOMEM) {
                 fprintf(stderr, "%s: out of memory\n", argv[0]);
+                options_done(&o);
+                return PARSE_EXIT_USAGE;
+        }
+        if (bad) {
+                fprintf(stderr, "%s: unknown mount option '%s' in -o. Accepted: ro, rw, [no]suid, "
+                        "[no]dev, [no]exec, [a]sync, dirsync, [no]atime, [no]diratime, [no]relatime, "
+                        "strictatime, default_permissions, max_read=N, SELinux context options; "
+                        "allow_other, nonempty, fsname=, subtype=, big_writes, direct_io are "
+                        "accepted and ignored.\n", argv[0], bad);
                 options_done(&o);
                 return PARSE_EXIT_USAGE;
         }
@@ -166,6 +177,6 @@ void options_done(struct daemon_options *o)
         free(o->mountpoint);
         free(o->pidfile);
         free(o->runtime_dir);
-        free(o->fuse_opts);
+        mount_opts_done(&o->mount);
         *o = (struct daemon_options) { 0 };
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "lxcfs/mountopts.h"
 #include "lxcfs/vfile.h"
 
 #define DEFAULT_MOUNTPOINT "/var/lib/lxcfs"
@@ -14,7 +15,7 @@ struct daemon_options {
         char *mountpoint;
         char *pidfile;        /* NULL: <runtime dir>/lxcfs.pid */
         char *runtime_dir;
-        char *fuse_opts;      /* -o values we pass on to FUSE, comma separated */
+        struct mount_opts mount;   /* from -o */
         bool single_thread;
 };
 

@@ -2,9 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lxcfs/fs.h"
+#include "lxcfs/handover.h"
 #include "lxcfs/log.h"
 #include "lxcfs/render_cache.h"
 
@@ -94,6 +97,24 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
                 conn->want |= FUSE_CAP_ASYNC_READ;
         /* No page cache for these files: each open shows fresh values. */
         conn->want &= ~(unsigned) FUSE_CAP_AUTO_INVAL_DATA;
+        /* A request must fit the journal slot a worker reads it into. */
+        conn->max_write = HANDOVER_MAX_WRITE;
+}
+
+/* Test hook (lxcfs(8), ENVIRONMENT): the next open of the file named by
+ * LXCFS_TEST_HANG_OPEN hangs for good once the file named by
+ * LXCFS_TEST_HANG_TRIGGER exists (which it removes): a request read and
+ * never answered, as when the daemon dies in the middle of one. */
+static void maybe_hang(const char *path)
+{
+        const char *file = getenv("LXCFS_TEST_HANG_OPEN");
+        const char *trigger = getenv("LXCFS_TEST_HANG_TRIGGER");
+
+        if (!file || !trigger || !streq(file, path) || unlink(trigger) < 0)
+                return;
+        log_notice("Test hook: the open of %s hangs.", path);
+        for (;;)
+                pause();
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -144,6 +165,7 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
                 return -EISDIR;
         if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
                 return -EACCES;
+        maybe_hang(n->path);
 
         r = lxcfs_fs_render(fs, n, caller->pid, &c);
         if (r < 0)

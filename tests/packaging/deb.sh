@@ -9,17 +9,22 @@
 #                the pages;
 #   upgrade      dpkg -i of the bumped build while a runc container (started
 #                inside the sandbox, binding the eight files) reads
-#                /proc/meminfo in a loop: a new daemon serves, lxcfs-remount
-#                healed the container, which reads correctly afterwards;
+#                /proc/meminfo in a loop, and 4 more readers in their own
+#                mount namespaces loop open/read/close (tests/tools/
+#                read-storm): the postinst restart hands the connection to
+#                the new daemon, so the mount is the same, no read fails,
+#                and lxcfs-remount finds nothing to heal;
 #   dpkg -r      no mount and no lxcfs process left;
 #   dpkg --purge a file the admin made (a drop-in) is still there.
 # The .debs stay in $PKG_OUT/deb for tests/vm/guest-packages.sh.
 # Prints TAP. Root only; 77 (skip) without root or the build tools.
 set -uo pipefail
-: "${SOURCE_DIR:?}" "${PKG_OUT:?}"
+: "${SOURCE_DIR:?}" "${PKG_OUT:?}" "${BUILD_DIR:?}"
 
 # shellcheck source=tests/sandbox/lib.sh
 source "$SOURCE_DIR/tests/sandbox/lib.sh"
+# shellcheck source=tests/sandbox/lib-storm.sh
+source "$SOURCE_DIR/tests/sandbox/lib-storm.sh"
 
 MNT=/var/lib/lxcfs
 UNIT=lxcfs.service
@@ -35,6 +40,7 @@ done
 on_exit() {
         local rc=$?
         (( TAP_FAILED > 0 )) && { diag "----- journal of the sandbox (tail) -----"; sandbox_journal_tail 60; }
+        storm_stop
         sandbox_teardown
         exit $rc
 }
@@ -72,7 +78,7 @@ check_eq "Conflicts/Replaces/Provides: lxcfs" "$rel" "Conflicts: lxcfs Replaces:
 
 contents=$(dpkg-deb -c "$DEB1" | awk '{print $6}')
 missing=()
-for f in ./usr/bin/lxcfs ./usr/bin/lxcfs-remount ./usr/libexec/lxcfs-stale-cleanup \
+for f in ./usr/bin/lxcfs ./usr/bin/lxcfs-remount \
          ./lib/systemd/system/lxcfs.service ./usr/share/man/man8/lxcfs.8.gz \
          ./usr/share/man/man8/lxcfs-remount.8.gz ./var/lib/lxcfs/; do
         grep -qxF -- "$f" <<<"$contents" || missing+=("$f")
@@ -172,6 +178,10 @@ check_eq "the container's /proc/meminfo is the live mount" "$(ct_meminfo_dev)" "
 
 # ---------------------------------------------------------------- upgrade
 
+install -m 0755 "$BUILD_DIR/tests/tools/read-storm" "$SANDBOX_ROOT/usr/local/bin/read-storm"
+for i in 1 2 3 4; do storm_start "up$i" /usr/local/bin/read-storm "$MNT"; done
+sleep 0.5
+DEV1=$(live_dev)
 n_before=$(reads | wc -l)
 log_before=$(unit_log | grep -c 'Rebound')
 out=$(sbx dpkg -i "$T/v2.deb" 2>&1)
@@ -181,14 +191,25 @@ check_eq "the installed version is 1:$V2" "$(sbx dpkg-query -W -f '${Version}' l
 check_eq "lxcfs.service is active after the upgrade" "$(sbx systemctl is-active "$UNIT" 2>&1)" active
 PID2=$(prop MainPID)
 check "a new daemon runs ($PID1 -> $PID2)" eval '[[ $PID2 != 0 && $PID2 != "$PID1" ]]'
-check_eq "it is the new build" "$(sbx /usr/bin/lxcfs --version)" "$V2"
+check_eq "it is the new build" "$(sbx /usr/bin/lxcfs --version | head -n1)" "$V2"
 check "the mount at $MNT serves" serving
 check_eq "one fuse.lxcfs mount at $MNT" "$(lxcfs_mounts)" 1
+check_eq "the upgrade kept the mount: same device" "$(live_dev)" "$DEV1"
 wait_for 10 eval '(( $(unit_log | grep -c "Rebound") > log_before ))'
 rebound=$(unit_log | grep 'Rebound' | tail -n1)
-check "lxcfs-remount ran after the restart and rebound the container" \
-        eval '[[ $rebound =~ Rebound\ ([1-9][0-9]*)\ stale ]]'
-diag "$rebound"
+check "lxcfs-remount ran after the restart and found nothing to heal: $rebound" \
+        eval '[[ $rebound =~ ^Rebound\ 0\ stale ]]'
+check "journal: the new daemon resumed the connection from $PID1" \
+        wait_for 10 eval 'unit_log | grep -q "^Resumed $MNT from pid $PID1; "'
+sleep 0.5
+storm_stop
+read -r sreads sfailed swrong sstall sn <<<"$(storm_totals)"
+diag "$(storm_reports)"
+check_eq "4 readers reported" "$sn" 4
+check "the readers read across the upgrade ($sreads reads)" test "${sreads:-0}" -gt 40
+check_eq "upgrade under 4 reading namespaces: failed reads" "$sfailed" 0
+check_eq "upgrade: wrong contents" "$swrong" 0
+diag "longest stall of any reader during the upgrade: $sstall ms"
 check_eq "the container's /proc/meminfo is the new live mount" "$(ct_meminfo_dev)" "$(live_dev)"
 check_eq "exactly one mount at the container's /proc/meminfo" \
         "$(awk '$5 == "/proc/meminfo" { n++ } END { print n + 0 }' "$SANDBOX_ROOT/proc/$CTPID/mountinfo")" 1

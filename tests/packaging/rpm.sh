@@ -29,11 +29,11 @@ check "packaging/build rpm made $(basename "${RPM:-nothing}")" test -f "$RPM"
 files=$(rpm -qpl "$RPM" 2>&1)
 diag "$files"
 missing=()
-for f in /usr/bin/lxcfs /usr/bin/lxcfs-remount /usr/libexec/lxcfs-stale-cleanup \
+for f in /usr/bin/lxcfs /usr/bin/lxcfs-remount \
          'systemd/system/lxcfs.service' '/man8/lxcfs.8' '/man8/lxcfs-remount.8' /var/lib/lxcfs; do
         grep -qE -- "${f//./\\.}(\\.gz)?\$" <<<"$files" || missing+=("$f")
 done
-if (( ${#missing[@]} == 0 )); then ok "rpm -qpl: daemon, helper, cleanup, unit, both manuals, /var/lib/lxcfs"
+if (( ${#missing[@]} == 0 )); then ok "rpm -qpl: daemon, helper, unit, both manuals, /var/lib/lxcfs"
 else nok "rpm -qpl lists everything"; diag "missing: ${missing[*]}"; fi
 
 scripts=$(rpm -qp --scripts "$RPM" 2>&1)

@@ -138,3 +138,17 @@ sandbox_boot() {
         fi
         return 0
 }
+
+# Scribble over the magic of the handover state that the lxcfs with
+# sandbox pid PID keeps in a memfd (and in systemd's fd store): its next
+# start cannot resume the connection, aborts it and mounts afresh, which
+# is the path lxcfs-remount heals.
+sbx_corrupt_handover_state() {   # sbx_corrupt_handover_state PID
+        local fd
+        for fd in "$SANDBOX_ROOT/proc/$1/fd/"*; do
+                [[ $(readlink "$fd") == "/memfd:lxcfs-handover"* ]] || continue
+                printf 'garbage!' | dd of="$fd" bs=8 count=1 conv=notrunc status=none
+                return 0
+        done
+        return 1
+}

@@ -10,7 +10,11 @@
 # Right after `systemctl restart` returns (no sleep, no retry), and again
 # after `kill -9` of the daemon and `systemctl start`, every file reads in
 # every namespace, each target is the new live mount and carries one mount.
-# The unit's ExecStartPost (lxcfs-remount) is what makes that true:
+# A restart or a crash normally hands the live connection over (see
+# test-handover.sh) and nothing needs healing; here the saved handover
+# state is corrupted first, so each start must abort the old connection
+# and mount afresh: the path of old kernels and damaged state. The unit's
+# ExecStartPost (lxcfs-remount) is what keeps containers readable then:
 # LXCFS_TEST_NO_REMOUNT=1 resets it in a drop-in, and the test must fail.
 # Prints TAP. Needs root; exits 77 (skip) otherwise.
 #
@@ -310,6 +314,7 @@ check_containers "before restart" "$DEV_A"
 # ---------------------------------------------------------------- restart
 
 n0=$(remount_summaries)
+check "restart: the handover state of $PID_A is corrupted" sbx_corrupt_handover_state "$PID_A"
 sbx timeout 60 systemctl restart "$UNIT"
 rc=$?
 # Checked as soon as restart returns: no sleep, no retry.
@@ -324,6 +329,7 @@ check_remount_summary "restart" "$n0"
 # --------------------------------------------------- kill -9, then start
 
 n0=$(remount_summaries)
+check "kill -9: the handover state of $PID_B is corrupted" sbx_corrupt_handover_state "$PID_B"
 [[ $PID_B =~ ^[1-9][0-9]*$ ]] && sbx kill -KILL "$PID_B"
 wait_for 10 eval '[[ $(prop MainPID) != "$PID_B" ]]'
 # Restart=on-failure may be starting it already; start waits for that job.
