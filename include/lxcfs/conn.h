@@ -75,6 +75,9 @@ void conn_mark_drained(struct conn *c);
 int conn_unmount(struct conn *c);
 void conn_close(struct conn *c);
 
+/* Whether a raw FUSE_INIT request carries FUSE_HAS_RESEND. */
+bool conn_init_announces_resend(const uint8_t *init, size_t len);
+
 /* Test hooks, from the environment (documented in lxcfs(8)). */
 bool conn_test_flag(const char *name);
 

@@ -23,9 +23,26 @@
 /* While the saved FUSE_INIT is replayed into a new session, libfuse's
  * reply must not reach the kernel: it already has one. */
 static __thread bool swallow_replies;
+/* While the kernel's FUSE_INIT is answered: the one reply to adjust. */
+static __thread bool answering_init;
+
+/* Whatever the filesystem asked for, a request must fit the journal slot
+ * a worker reads it into (the kernel refuses smaller read buffers). */
+static void clamp_init_reply(struct iovec *iov, int count)
+{
+        struct fuse_init_out *out;
+
+        if (count < 2 || iov[1].iov_len < offsetof(struct fuse_init_out, max_write) + sizeof(out->max_write))
+                return;
+        out = iov[1].iov_base;
+        if (out->max_write > HANDOVER_MAX_WRITE)
+                out->max_write = HANDOVER_MAX_WRITE;
+}
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
+        if (answering_init)
+                clamp_init_reply(iov, count);
         if (swallow_replies) {
                 size_t len = 0;
 
@@ -84,7 +101,7 @@ void conn_process(struct conn *c, void *buf, size_t len)
         __atomic_add_fetch(&c->completed, 1, __ATOMIC_RELAXED);
 }
 
-static bool init_announces_resend(const uint8_t *init, size_t len)
+bool conn_init_announces_resend(const uint8_t *init, size_t len)
 {
         const struct fuse_in_header *h = (const void *) init;
         const struct fuse_init_in *in = (const void *) (init + sizeof(*h));
@@ -123,8 +140,10 @@ static int handshake(struct conn *c)
                                        "of at most %u bytes.", HANDOVER_INIT_MAX);
         memcpy(c->state.hdr->init, buf, (size_t) n);
         c->state.hdr->init_len = (uint32_t) n;
-        c->kernel_resend = init_announces_resend(buf, (size_t) n);
+        c->kernel_resend = conn_init_announces_resend(buf, (size_t) n);
+        answering_init = true;
         conn_process(c, buf, (size_t) n);
+        answering_init = false;
         handover_slot_clear(&c->state, 0);
         c->state.hdr->flags |= HANDOVER_INIT_DONE;
         handover_state_seal(&c->state);
@@ -221,7 +240,7 @@ static int replay_init(struct conn *c)
         swallow_replies = true;
         conn_process(c, copy, len);
         swallow_replies = false;
-        c->kernel_resend = init_announces_resend(copy, len);
+        c->kernel_resend = conn_init_announces_resend(copy, len);
         return 0;
 }
 

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "lxcfs/fs.h"
-#include "lxcfs/handover.h"
 #include "lxcfs/log.h"
 #include "lxcfs/render_cache.h"
 
@@ -97,8 +96,6 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
                 conn->want |= FUSE_CAP_ASYNC_READ;
         /* No page cache for these files: each open shows fresh values. */
         conn->want &= ~(unsigned) FUSE_CAP_AUTO_INVAL_DATA;
-        /* A request must fit the journal slot a worker reads it into. */
-        conn->max_write = HANDOVER_MAX_WRITE;
 }
 
 /* Test hook (lxcfs(8), ENVIRONMENT): the next open of the file named by
