@@ -79,6 +79,8 @@ static int new_session(struct conn *c, const struct fuse_lowlevel_ops *ops, void
         int fd, r;
 
         c->se = fuse_session_new(&args, ops, sizeof(*ops), userdata);
+        /* libfuse may have added arguments of its own to args. */
+        fuse_opt_free_args(&args);
         if (!c->se)
                 return -ENOMEM;
         /* The session closes its fd when destroyed; ours stays ours. */
