@@ -195,6 +195,16 @@ static int serve(const struct daemon_options *o, const struct cg_hierarchies *cg
         ending = wait_for_ending(sig_fd, &w, &c);
         if (ending == ENDING_HANDOVER)
                 hand_over(&c, &w, o->mountpoint);
+        if (ending == ENDING_ERROR && getenv("NOTIFY_SOCKET")) {
+                /* The service manager restarts us (Restart=on-failure) and
+                 * the next process resumes: better than breaking every
+                 * container's mount by unmounting. */
+                workers_drain(&w);
+                conn_mark_drained(&c);
+                log_error("The request loop failed; exiting and leaving the connection to the "
+                          "next process.");
+                _exit(EXIT_FAILURE);
+        }
 
         notify_stopping(ending == ENDING_UNMOUNTED ? "The mount was removed; exiting"
                                                    : "Stopping: unmounting");

@@ -49,6 +49,8 @@ static int unit_job_type(char **ret)
         r = open_manager_bus(&bus);
         if (r < 0)
                 return r;
+        /* Readers wait meanwhile: never longer than this. */
+        (void) sd_bus_set_method_call_timeout(bus, 2 * 1000 * 1000);
         r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                "org.freedesktop.systemd1.Manager", "GetUnit", &error, &reply,
                                "s", unit);
