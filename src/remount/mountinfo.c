@@ -209,7 +209,8 @@ static char *filter_lxcfs_lines(const char *text)
 {
         _cleanup_free_ struct span *points = NULL;
         size_t n_points = 0, len = strlen(text), used = 0;
-        _cleanup_free_ char *out = malloc(len + 1);
+        /* Every kept line gets a newline, the last one too: + 2. */
+        _cleanup_free_ char *out = malloc(len + 2);
 
         if (!out)
                 return NULL;

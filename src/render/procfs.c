@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,8 +114,11 @@ int proc_status_parse_nspid(const char *text, unsigned *ret_depth, pid_t *ret_in
                         }
                         if (!isdigit((unsigned char) line[i]))
                                 return -EINVAL;
-                        for (inner = 0; i < len && isdigit((unsigned char) line[i]); i++)
+                        for (inner = 0; i < len && isdigit((unsigned char) line[i]); i++) {
                                 inner = inner * 10 + (line[i] - '0');
+                                if (inner > INT_MAX)
+                                        return -EINVAL; /* not a pid_t */
+                        }
                         depth++;
                 }
                 if (depth == 0)

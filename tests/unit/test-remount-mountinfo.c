@@ -119,9 +119,25 @@ static void check_hidden_by_other_type(void)
         remount_entries_free(e, n);
 }
 
+/* Found by tests/fuzz (fuzz-mountinfo): when every line is kept and the
+ * last has no newline, the filtered copy is one byte longer than the input
+ * (the newline it adds), plus its terminator. Under ASan the old buffer
+ * size overflowed here. */
+static void check_only_lxcfs_no_newline(void)
+{
+        static const char text[] = "1 2 0:40 /proc/meminfo /proc/meminfo rw - fuse.lxcfs lxcfs rw";
+        struct remount_entry *e = NULL;
+        size_t n = 0;
+
+        tap_ok(remount_parse_mountinfo(text, makedev(0, 40), NULL, 0, &e, &n) == 0 && n == 1 &&
+               e[0].state == REMOUNT_LIVE, "a lone fuse.lxcfs line without a newline");
+        remount_entries_free(e, n);
+}
+
 int main(void)
 {
         check_container();
+        check_only_lxcfs_no_newline();
         check_hidden_by_other_type();
         check_all_live_when_device_matches();
         check_empty();

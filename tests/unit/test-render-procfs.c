@@ -43,6 +43,11 @@ static void test_parsers(void)
                        depth == 3 && inner == 1, "NSpid two levels down");
                 tap_ok(proc_status_parse_nspid("Name:\tx\n", &depth, &inner) == -ENOENT, "no NSpid");
                 tap_ok(proc_status_parse_nspid("NSpid:\tx\n", &depth, &inner) == -EINVAL, "bad NSpid");
+                /* Found by tests/fuzz (fuzz-proc): the digits overflowed a long. */
+                tap_ok(proc_status_parse_nspid("NSpid:\t1\t66666666666666666666666\n", &depth, &inner) == -EINVAL,
+                       "NSpid entry too big for a pid");
+                tap_ok(proc_status_parse_nspid("NSpid:\t2147483647\n", &depth, &inner) == 0 &&
+                       inner == 2147483647, "NSpid entry at INT_MAX");
         }
 
         tap_ok(proc_uptime_parse_centisec("28.81 3.97\n", &v) == 0 && v == 2881, "uptime 28.81");
