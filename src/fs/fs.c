@@ -203,6 +203,23 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                 }
                 log_debug("read %s with unknown handle %#llx: rendered again",
                           n->path, (unsigned long long) fi->fh);
+        } else if (off == 0 && handle_note_read_at_zero(&fs->handles, fi->fh)) {
+                /* A reader that seeks back and reads again (top, vmstat and
+                 * procps keep /proc/stat open) wants the current values, as
+                 * the kernel's own files give them. */
+                struct content *fresh;
+
+                n = vtree_by_ino(&fs->tree, ino);
+                r = n && n->file ? lxcfs_fs_render(fs, n, fuse_req_ctx(req)->pid, &fresh) : -EBADF;
+                if (r < 0) {
+                        content_unref(c);
+                        fuse_reply_err(req, -r);
+                        return;
+                }
+                content_unref(c);
+                c = fresh;
+                __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+                handle_set_content(&fs->handles, fi->fh, ino, fresh);
         }
         reply_slice(req, c, size, off);
         content_unref(c);
