@@ -74,7 +74,7 @@ int lxcfs_fs_render(struct lxcfs_fs *fs, const struct vnode *node, pid_t pid,
         int r;
 
         render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg);
-        r = node->file->generate(&ctx, &out);
+        r = vfile_generate(node->file, &ctx, &out);
         render_ctx_done(&ctx);
         if (r < 0)
                 return log_debug_errno(r, "Rendering %s for pid %d failed: %m", node->path, (int) pid);
