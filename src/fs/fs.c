@@ -218,6 +218,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                 }
                 content_unref(c);
                 c = fresh;
+                /* One reference for this reply, one for the handle. */
                 __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
                 handle_set_content(&fs->handles, fi->fh, ino, fresh);
         }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-
 #include <limits.h>
+#include <stdio.h>
 
 #include "lxcfs/cgroup_cache.h"
 #include "lxcfs/cpuset.h"
