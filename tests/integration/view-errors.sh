@@ -41,6 +41,7 @@ printf 'total_rss lots\ntotal_cache -\n' >"$T/garbage"
 stat_file=$CG_V1_ROOT/memory/$CG/memory.stat
 mount --bind "$T/garbage" "$stat_file" || { echo "Bail out! cannot bind over $stat_file"; exit 1; }
 at_exit "umount -l '$stat_file'"
+sleep 0.1   # the view read just before may be served for 20 ms more
 expect_eq "garbage memory.stat: every read is EIO" "$(read_n 5 "$M/proc/meminfo")" "eio=5"
 expect_eq "garbage memory.stat: exactly one warning" "$(warnings meminfo "$M.log")" 1
 ok "the warning names memory.stat of the cgroup and the errno" \
