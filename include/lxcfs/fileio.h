@@ -6,6 +6,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The file a request thread touched last through the functions below,
+ * successfully or not, to name in an error message: a read that failed, or
+ * a file whose text then failed to parse. Relative paths are shown below
+ * their directory (from /proc/self/fd). "" after fileio_last_reset(). */
+void fileio_last_reset(void);
+void fileio_note(int dirfd, const char *path);
+const char *fileio_last(char *buf, size_t size);
+
 /* Read a whole (proc/cgroup/sys) file relative to dirfd (AT_FDCWD for
  * absolute paths). The result is NUL-terminated. Returns 0 or -errno. */
 int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);

@@ -7,6 +7,7 @@
  * a released one simply does not resolve, and the caller re-renders. */
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct handle_slot {
         uint32_t gen;
         uint64_t ino;
         struct content *content; /* NULL when the slot is free */
+        bool read_at_zero;       /* offset 0 was served at least once */
 };
 
 struct handle_table {
@@ -44,6 +46,11 @@ int handle_add(struct handle_table *t, uint64_t ino, struct content *c, uint64_t
 /* A new reference to the content of fh, or NULL if fh was not issued by
  * this process for this inode (or was released). */
 struct content *handle_get(struct handle_table *t, uint64_t fh, uint64_t ino);
+/* A read at offset 0 of fh: true when one was served before (the reader
+ * seeked back to reread, as top and vmstat do), false the first time. */
+bool handle_note_read_at_zero(struct handle_table *t, uint64_t fh);
+/* Replace the content of fh (takes the reference c); dropped if fh is gone. */
+void handle_set_content(struct handle_table *t, uint64_t fh, uint64_t ino, struct content *c);
 /* Drop the handle; unknown handles are ignored. */
 void handle_release(struct handle_table *t, uint64_t fh);
 size_t handle_count(struct handle_table *t);

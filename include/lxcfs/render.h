@@ -124,8 +124,12 @@ int proc_uptime_parse_centisec(const char *text, uint64_t *ret);
 
 /* 1 when pid is in our own pid namespace, 0 when not, or -errno. */
 int pid_in_host_pidns(pid_t pid);
-/* The oldest ancestor of pid still in pid's namespace (its init). */
+/* The process that is pid 1 of pid's namespace (also when pid joined the
+ * namespace with setns() and its parent is outside). -ESRCH when pid or the
+ * namespace's init is gone. */
 int pidns_init_pid(pid_t pid, pid_t *ret);
+/* Inode of pid's pid namespace (/proc/PID/ns/pid); -ESRCH when pid is gone. */
+int pidns_inode(pid_t pid, uint64_t *ret);
 /* Clock ticks since the init of pid's namespace started. */
 int pidns_age_ticks(pid_t pid, unsigned hz, uint64_t *ret);
 /* USER_HZ. */

@@ -13,8 +13,10 @@
  * - HOST_LONG_TTL_NS (1 s): /proc/cpuinfo and cpu/online, which change
  *   with CPU hotplug only (cpuinfo's "cpu MHz" drifts, as it does between
  *   two reads of the kernel's own file).
- * - RENDER_PIDNS_TTL_NS (1 s): the start time of a reader's pid namespace
- *   init; the init of a namespace never changes while a reader lives in it.
+ * - RENDER_PIDNS_TTL_NS (1 s): the start time of the init of a pid
+ *   namespace, by namespace inode; the init of a namespace never changes
+ *   while a reader lives in it, and an inode reused by a later namespace
+ *   is seen for at most this long.
  * - RENDER_TASKS_TTL_NS (20 ms): running and blocked task counts of a
  *   reader's cgroups (procs_running/procs_blocked in stat). */
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,39 @@
 #include "lxcfs/fileio.h"
 #include "lxcfs/macro.h"
 #include "lxcfs/parse.h"
+
+static _Thread_local struct {
+        int dirfd;
+        char path[1024];
+} last_file = { .dirfd = AT_FDCWD };
+
+void fileio_last_reset(void)
+{
+        last_file.dirfd = AT_FDCWD;
+        last_file.path[0] = '\0';
+}
+
+void fileio_note(int dirfd, const char *path)
+{
+        last_file.dirfd = dirfd;
+        snprintf(last_file.path, sizeof(last_file.path), "%s", path);
+}
+
+const char *fileio_last(char *buf, size_t size)
+{
+        char link[64];
+        ssize_t n = -1;
+
+        if (last_file.dirfd != AT_FDCWD && last_file.path[0] != '/') {
+                snprintf(link, sizeof(link), "/proc/self/fd/%d", last_file.dirfd);
+                n = readlink(link, buf, size - 1);
+        }
+        if (n > 0 && (size_t) n < size - 1)
+                snprintf(buf + n, size - (size_t) n, "/%s", last_file.path);
+        else
+                snprintf(buf, size, "%s", last_file.path);
+        return buf;
+}
 
 static ssize_t read_all(int fd, char *buf, size_t size)
 {
@@ -33,6 +67,7 @@ int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len)
         _cleanup_free_ char *buf = NULL;
         size_t cap = 4096, len = 0;
 
+        fileio_note(dirfd, path);
         fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
@@ -69,6 +104,7 @@ ssize_t read_file_into_at(int dirfd, const char *path, char *buf, size_t size)
 
         if (size == 0)
                 return -EINVAL;
+        fileio_note(dirfd, path);
         fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;

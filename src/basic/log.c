@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+/* Our entries carry the caller's CODE_FILE/CODE_LINE/CODE_FUNC; without
+ * this, sd_journal_sendv() adds its own (log.c) a second time. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "lxcfs/log.h"

@@ -31,8 +31,10 @@ int cg_level_file(char *buf, size_t size, const char *rel, size_t len, const cha
                 n = snprintf(buf, size, "%s", file);
         else
                 n = snprintf(buf, size, "%.*s/%s", (int) len, rel, file);
-        if (n < 0 || (size_t) n >= size)
+        if (n < 0 || (size_t) n >= size) {
+                fileio_note(-1, file);
                 return -ENAMETOOLONG;
+        }
         return 0;
 }
 

@@ -76,7 +76,7 @@ int lxcfs_fs_render(struct lxcfs_fs *fs, const struct vnode *node, pid_t pid,
         int r;
 
         render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg);
-        r = node->file->generate(&ctx, &out);
+        r = vfile_generate(node->file, &ctx, &out);
         render_ctx_done(&ctx);
         if (r < 0)
                 return log_debug_errno(r, "Rendering %s for pid %d failed: %m", node->path, (int) pid);
@@ -222,6 +222,24 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                 }
                 log_debug("read %s with unknown handle %#llx: rendered again",
                           n->path, (unsigned long long) fi->fh);
+        } else if (off == 0 && handle_note_read_at_zero(&fs->handles, fi->fh)) {
+                /* A reader that seeks back and reads again (top, vmstat and
+                 * procps keep /proc/stat open) wants the current values, as
+                 * the kernel's own files give them. */
+                struct content *fresh;
+
+                n = vtree_by_ino(&fs->tree, ino);
+                r = n && n->file ? lxcfs_fs_render(fs, n, fuse_req_ctx(req)->pid, &fresh) : -EBADF;
+                if (r < 0) {
+                        content_unref(c);
+                        fuse_reply_err(req, -r);
+                        return;
+                }
+                content_unref(c);
+                c = fresh;
+                /* One reference for this reply, one for the handle. */
+                __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+                handle_set_content(&fs->handles, fi->fh, ino, fresh);
         }
         reply_slice(req, c, size, off);
         content_unref(c);

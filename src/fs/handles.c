@@ -90,6 +90,7 @@ int handle_add(struct handle_table *t, uint64_t ino, struct content *c, uint64_t
                 s->gen = t->next_gen++;
                 s->ino = ino;
                 s->content = c;
+                s->read_at_zero = false;
                 *ret_fh = ((uint64_t) s->gen << 32) | idx;
         }
         pthread_mutex_unlock(&t->lock);
@@ -120,6 +121,37 @@ struct content *handle_get(struct handle_table *t, uint64_t fh, uint64_t ino)
         }
         pthread_mutex_unlock(&t->lock);
         return c;
+}
+
+bool handle_note_read_at_zero(struct handle_table *t, uint64_t fh)
+{
+        struct handle_slot *s;
+        bool before = false;
+
+        pthread_mutex_lock(&t->lock);
+        s = find_locked(t, fh);
+        if (s) {
+                before = s->read_at_zero;
+                s->read_at_zero = true;
+        }
+        pthread_mutex_unlock(&t->lock);
+        return before;
+}
+
+void handle_set_content(struct handle_table *t, uint64_t fh, uint64_t ino, struct content *c)
+{
+        struct handle_slot *s;
+
+        pthread_mutex_lock(&t->lock);
+        s = find_locked(t, fh);
+        if (s && s->ino == ino) {
+                struct content *old = s->content;
+
+                s->content = steal_pointer(&c);
+                c = old;
+        }
+        pthread_mutex_unlock(&t->lock);
+        content_unref(c);
 }
 
 void handle_release(struct handle_table *t, uint64_t fh)

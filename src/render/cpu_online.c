@@ -16,6 +16,6 @@ int cpu_online_generate(struct render_ctx *ctx, struct strbuf *out)
 
         r = render_ctx_visible_cpus(ctx, &visible);
         if (r < 0)
-                return log_error_errno(r, "Failed to find the CPUs of pid %d: %m", (int) ctx->pid);
+                return r;
         return cpu_online_render(&(struct cpu_online_input) { .visible = &visible }, out);
 }

@@ -103,12 +103,10 @@ int cpuinfo_generate(struct render_ctx *ctx, struct strbuf *out)
 
         r = host_file_get(HOST_CPUINFO, &host);
         if (r < 0)
-                return log_error_errno(r, "Failed to read /proc/cpuinfo: %m");
+                return r;
 
         r = render_ctx_visible_cpus(ctx, &visible);
-        if (r < 0) {
-                strbuf_append(out, host->data, host->len);
-                return strbuf_error(out);
-        }
+        if (r < 0)
+                return r;
         return cpuinfo_render(&(struct cpuinfo_input) { .host = host->data, .visible = &visible }, out);
 }

@@ -1,11 +1,42 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 
 #include "lxcfs/cgroup_cache.h"
 #include "lxcfs/cpuset.h"
+#include "lxcfs/fileio.h"
+#include "lxcfs/log.h"
+#include "lxcfs/ratelimit.h"
 #include "lxcfs/render_cache.h"
 #include "lxcfs/vfile.h"
+
+/* A broken cgroup file or an fd shortage hits every open of every reader:
+ * one line per interval says what and where, and how many followed. */
+#define VIEW_ERROR_INTERVAL_NS (10 * UINT64_C(1000000000))
+static struct ratelimit view_errors = RATELIMIT_INIT(VIEW_ERROR_INTERVAL_NS, 1);
+
+int vfile_generate(const struct vfile *f, struct render_ctx *ctx, struct strbuf *out)
+{
+        char file[PATH_MAX], more[64] = "";
+        unsigned suppressed;
+        int r;
+
+        fileio_last_reset();
+        r = f->generate(ctx, out);
+        if (r >= 0)
+                return r;
+        if (r == -ESRCH)
+                return log_debug_errno(r, "Reader %d of /%s is gone", (int) ctx->pid, f->path);
+        if (ratelimit_below(&view_errors, now_monotonic_ns(), &suppressed)) {
+                if (suppressed > 0)
+                        snprintf(more, sizeof(more), " (%u more since the last message)", suppressed);
+                log_warning_errno(r, "Cannot build /%s for pid %d, at %s: %m; the reader gets EIO%s",
+                                  f->path, (int) ctx->pid, fileio_last(file, sizeof(file)), more);
+        }
+        return -EIO;
+}
 
 void render_ctx_init(struct render_ctx *ctx, pid_t pid, const struct lxcfs_options *opts,
                      const struct cg_hierarchies *cg, struct loadavg_sampler *loadavg)
@@ -59,8 +90,12 @@ int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret)
         bool have_limits;
         int r;
 
-        have_limits = render_ctx_reader(ctx, &reader) >= 0 &&
-                      cg_cpu_limits_read_cached(reader, &limits) >= 0;
+        r = render_ctx_reader(ctx, &reader);
+        if (r >= 0)
+                r = cg_cpu_limits_read_cached(reader, &limits);
+        if (r < 0 && !render_view_missing(r))
+                return r;
+        have_limits = r >= 0;
 
         if (have_limits && limits.has_cpuset && !cpuset_empty(&limits.cpuset))
                 *ret = limits.cpuset;

@@ -159,12 +159,16 @@ int diskstats_generate(struct render_ctx *ctx, struct strbuf *out)
 
         r = host_file_get(HOST_DISKSTATS, &host);
         if (r < 0)
-                return log_error_errno(r, "Failed to read /proc/diskstats: %m");
+                return r;
         in.host = host->data;
 
-        if (render_ctx_reader(ctx, &reader) < 0 || cg_reader_is_root(reader, CG_BLKIO) ||
-            cg_io_stats_read(reader, &io) < 0)
+        r = render_ctx_reader(ctx, &reader);
+        if (r >= 0 && cg_reader_is_root(reader, CG_BLKIO))
                 return diskstats_render(&in, out);
+        if (r >= 0)
+                r = cg_io_stats_read(reader, &io);
+        if (r < 0)
+                return render_view_missing(r) ? diskstats_render(&in, out) : r;
 
         names = calloc(io.n + 1, sizeof(char *));
         if (!names)

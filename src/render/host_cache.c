@@ -30,8 +30,8 @@ static const struct {
         [HOST_CPU_ONLINE] = { "/sys/devices/system/cpu/online", HOST_LONG_TTL_NS },
 };
 
-/* Pids (threads) reading stat or uptime within one TTL; cgroups read
- * within one sweep interval. */
+/* Pid namespaces read within one TTL; cgroups read within one sweep
+ * interval. */
 #define PIDNS_CACHE_MAX 4096
 #define TASKS_CACHE_MAX 4096
 
@@ -100,7 +100,9 @@ int host_file_get(enum host_file f, struct ttl_value **ret)
 
 /* ---- pid namespace age ---- */
 
-/* Clock ticks since boot of the init of pid's namespace. */
+/* Clock ticks since boot of the init of a pid namespace; the key is the
+ * namespace's inode, userdata a reader inside it. Every process of a
+ * container shares one entry, whichever way it entered the namespace. */
 static int fetch_pidns_start(const void *key, size_t key_len, void *userdata, struct ttl_value **ret)
 {
         _cleanup_free_ char *text = NULL;
@@ -110,7 +112,7 @@ static int fetch_pidns_start(const void *key, size_t key_len, void *userdata, st
         pid_t init;
         int r;
 
-        r = pidns_init_pid(*(const pid_t *) key, &init);
+        r = pidns_init_pid(*(const pid_t *) userdata, &init);
         if (r < 0)
                 return r;
         snprintf(path, sizeof(path), "/proc/%d/stat", (int) init);
@@ -141,12 +143,15 @@ static uint64_t boottime_ticks(unsigned hz)
 int render_pidns_age_ticks(pid_t pid, unsigned hz, uint64_t *ret)
 {
         _cleanup_ttl_value_ struct ttl_value *v = NULL;
-        uint64_t start, now;
+        uint64_t start, now, ino;
         int r;
 
         if (!pidns_cache || hz == 0 || hz > 1000000000u)
                 return pidns_age_ticks(pid, hz, ret);
-        r = ttl_cache_get(pidns_cache, &pid, sizeof(pid), RENDER_PIDNS_TTL_NS, fetch_pidns_start, NULL, &v);
+        r = pidns_inode(pid, &ino);
+        if (r < 0)
+                return r;
+        r = ttl_cache_get(pidns_cache, &ino, sizeof(ino), RENDER_PIDNS_TTL_NS, fetch_pidns_start, &pid, &v);
         if (r < 0)
                 return r;
         memcpy(&start, v->data, sizeof(start));

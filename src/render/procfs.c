@@ -3,11 +3,13 @@
  * namespace started, from /proc. */
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lxcfs/fileio.h"
@@ -202,14 +204,59 @@ static int read_proc_stat(pid_t pid, char **ret)
         return r == -ENOENT ? -ESRCH : r;
 }
 
-/* Walk up the parents until the namespace's pid 1. A parent is in the same
- * namespace or an outer one; if the walk leaves the namespace first (a
- * process that joined it with setns()), the last process inside stands in
- * for its init. */
+int pidns_inode(pid_t pid, uint64_t *ret)
+{
+        char path[64];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int) pid);
+        if (stat(path, &st) < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        *ret = (uint64_t) st.st_ino;
+        return 0;
+}
+
+/* The process whose pid is 1 inside the pid namespace with inode `ino`, at
+ * `depth` below ours: scan /proc. Only thread-group leaders are listed
+ * there, and an init always is one. Cheap filters first: the namespace
+ * link, then NSpid of the few processes inside. */
+static int find_init_by_scan(uint64_t ino, unsigned depth, pid_t *ret)
+{
+        _cleanup_closedir_ DIR *d = opendir("/proc");
+        struct dirent *de;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                struct proc_ns_pos pos;
+                uint64_t cand_ino;
+                char *end;
+                long v;
+
+                errno = 0;
+                v = strtol(de->d_name, &end, 10);
+                if (*end != '\0' || v <= 0 || errno == ERANGE)
+                        continue;
+                if (pidns_inode((pid_t) v, &cand_ino) < 0 || cand_ino != ino)
+                        continue;
+                if (read_ns_pos((pid_t) v, &pos) < 0 || pos.depth != depth || pos.inner != 1)
+                        continue;
+                *ret = (pid_t) v;
+                return 0;
+        }
+        return -ESRCH;
+}
+
+/* Walk up the parents until the namespace's pid 1: the usual case, a
+ * process forked inside the container. A process that joined the
+ * namespace with setns() (runc exec, kubectl exec) has its parent outside,
+ * so the walk stops short of pid 1; then the init is looked up by the
+ * namespace's inode. */
 int pidns_init_pid(pid_t pid, pid_t *ret)
 {
         struct proc_ns_pos cur_pos, parent_pos;
         pid_t cur = pid;
+        uint64_t ino;
         int r;
 
         if (pid <= 0)
@@ -225,9 +272,16 @@ int pidns_init_pid(pid_t pid, pid_t *ret)
                 cur = cur_pos.ppid;
                 cur_pos = parent_pos;
         }
-        *ret = cur;
-        return 0;
+        if (cur_pos.inner == 1) {
+                *ret = cur;
+                return 0;
+        }
+        r = pidns_inode(pid, &ino);
+        if (r < 0)
+                return r;
+        return find_init_by_scan(ino, cur_pos.depth, ret);
 }
+
 int pidns_age_ticks(pid_t pid, unsigned hz, uint64_t *ret)
 {
         _cleanup_free_ char *stat_text = NULL, *uptime_text = NULL;

@@ -147,16 +147,21 @@ int stat_generate(struct render_ctx *ctx, struct strbuf *out)
 
         r = host_file_get(HOST_STAT, &host);
         if (r < 0)
-                return log_error_errno(r, "Failed to read /proc/stat: %m");
+                return r;
         in.host = host->data;
         (void) strbuf_reserve(out, host->len + 1);
 
-        if (render_ctx_reader(ctx, &reader) < 0 || cg_reader_is_root(reader, CG_CPUACCT))
+        r = render_ctx_reader(ctx, &reader);
+        if (r >= 0 && cg_reader_is_root(reader, CG_CPUACCT))
                 return stat_render(&in, out);
-        if (cg_cpu_usage_read_cached(reader, &usage) < 0 ||
-            render_ctx_visible_cpus(ctx, &visible) < 0 ||
-            render_pidns_age_ticks(ctx->pid, in.hz, &in.elapsed_ticks) < 0)
-                return stat_render(&in, out);
+        if (r >= 0)
+                r = cg_cpu_usage_read_cached(reader, &usage);
+        if (r >= 0)
+                r = render_ctx_visible_cpus(ctx, &visible);
+        if (r >= 0)
+                r = render_pidns_age_ticks(ctx->pid, in.hz, &in.elapsed_ticks);
+        if (r < 0)
+                return render_view_missing(r) ? stat_render(&in, out) : r;
 
         in.usage = &usage;
         in.visible = &visible;

@@ -47,12 +47,20 @@ int swaps_generate(struct render_ctx *ctx, struct strbuf *out)
 
         r = host_file_get(HOST_SWAPS, &host);
         if (r < 0)
-                return log_error_errno(r, "Failed to read /proc/swaps: %m");
+                return r;
         in.host = host->data;
 
-        in.container = render_ctx_reader(ctx, &reader) >= 0 &&
-                       cg_memory_read_cached(reader, &mem) >= 0 && mem.limited &&
-                       host_file_get(HOST_MEMINFO, &meminfo) >= 0;
+        r = render_ctx_reader(ctx, &reader);
+        if (r >= 0)
+                r = cg_memory_read_cached(reader, &mem);
+        if (r < 0 && !render_view_missing(r))
+                return r;
+        in.container = r >= 0 && mem.limited;
+        if (in.container) {
+                r = host_file_get(HOST_MEMINFO, &meminfo);
+                if (r < 0)
+                        return r;
+        }
         if (in.container)
                 meminfo_swap_kb(meminfo->data, &mem, ctx->opts->use_swap, &in.total_kb, &in.used_kb);
         return swaps_render(&in, out);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -35,27 +36,33 @@ int uptime_render(const struct uptime_input *in, struct strbuf *out)
 
 /* Sum of the idle ticks /proc/stat shows this reader, so that both files
  * agree. Without a CPU usage view every visible CPU counts as idle. */
-static uint64_t idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz)
+static int idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz, uint64_t *ret)
 {
         _cleanup_(cg_cpu_usage_done) struct cg_cpu_usage usage = {};
         _cleanup_free_ struct cpu_times *times = NULL;
         const struct cg_reader *reader;
         struct cpuset visible;
-        bool have_usage;
         uint64_t sum = 0;
         unsigned n;
+        int r;
 
-        if (render_ctx_visible_cpus(ctx, &visible) < 0)
-                return 0;
+        r = render_ctx_visible_cpus(ctx, &visible);
+        if (r < 0)
+                return r;
         n = cpuset_count(&visible);
         times = calloc(n ? n : 1, sizeof(*times));
         if (!times)
-                return 0;
-        have_usage = render_ctx_reader(ctx, &reader) >= 0 && cg_cpu_usage_read_cached(reader, &usage) >= 0;
-        stat_cpu_times(have_usage ? &usage : NULL, &visible, age, hz, times);
+                return -ENOMEM;
+        r = render_ctx_reader(ctx, &reader);
+        if (r >= 0)
+                r = cg_cpu_usage_read_cached(reader, &usage);
+        if (r < 0 && !render_view_missing(r))
+                return r;
+        stat_cpu_times(r >= 0 ? &usage : NULL, &visible, age, hz, times);
         for (unsigned i = 0; i < n; i++)
                 sum += times[i].idle;
-        return sum;
+        *ret = sum;
+        return 0;
 }
 
 int uptime_generate(struct render_ctx *ctx, struct strbuf *out)
@@ -68,15 +75,19 @@ int uptime_generate(struct render_ctx *ctx, struct strbuf *out)
         if (r == 0)
                 r = render_pidns_age_ticks(ctx->pid, in.hz, &in.uptime_ticks);
         if (r == 0) {
+                r = idle_ticks(ctx, in.uptime_ticks, in.hz, &in.idle_ticks);
+                if (r < 0)
+                        return r;
                 in.container = true;
-                in.idle_ticks = idle_ticks(ctx, in.uptime_ticks, in.hz);
                 return uptime_render(&in, out);
         }
+        if (r < 0 && !render_view_missing(r))
+                return r;
 
-        /* The host's own readers, and readers we cannot place. */
+        /* The host's own readers, and readers gone meanwhile. */
         r = host_file_get(HOST_UPTIME, &host);
         if (r < 0)
-                return log_error_errno(r, "Failed to read /proc/uptime: %m");
+                return r;
         in.host = host->data;
         return uptime_render(&in, out);
 }

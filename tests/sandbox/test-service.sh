@@ -217,6 +217,12 @@ else
 fi
 layout=$(unit_log -o json "LXCFS_MOUNTPOINT=$MNT" | jq -r 'select(.LXCFS_CGROUP_LAYOUT) | .LXCFS_CGROUP_LAYOUT' | tail -n1)
 check "entries carry LXCFS_CGROUP_LAYOUT ($layout)" test -n "$layout"
+# journalctl -o json shows a field given twice as an array: the daemon's own
+# CODE_FILE/CODE_LINE must be the only ones, with the path from the source root.
+code=$(unit_log -o json "LXCFS_MOUNTPOINT=$MNT" | jq -c 'select(.MESSAGE | tostring | startswith("Mounted lxcfs at"))
+        | [(.CODE_FILE | type), (.CODE_FILE | tostring), (.CODE_LINE | type)]' | tail -n1)
+check_eq "a journal entry has one CODE_FILE, from src/, and one CODE_LINE" \
+        "$(jq -r 'if .[0] == "string" and (.[1] | startswith("src/")) and .[2] == "string" then "one" else tostring end' <<<"${code:-null}" 2>&1)" "one"
 
 # ------------------------------------------- visible from the host side
 

@@ -168,11 +168,11 @@ static void test_reader_live(void)
         int fd, status;
 
         if (geteuid() != 0 || cg_hierarchies_open_live(&h) < 0) {
-                tap_ok(1, "# SKIP live reader cache: needs root and cgroups");
+                tap_skip("needs root and cgroups", "live reader cache");
                 return;
         }
         if (h.v1_fd[CG_MEMORY] < 0) {
-                tap_ok(1, "# SKIP live reader cache: no v1 memory hierarchy");
+                tap_skip("no v1 memory hierarchy", "live reader cache");
                 cg_hierarchies_close(&h);
                 return;
         }

@@ -83,7 +83,7 @@ static struct content *make_content(const char *s)
 static void test_handles(void)
 {
         struct handle_table t, other;
-        uint64_t fh1, fh2, fh3, foreign;
+        uint64_t fh1, fh2, fh3, fh4, foreign;
         struct content *c;
 
         tap_ok(handle_table_init(&t) == 0, "table init");
@@ -93,6 +93,21 @@ static void test_handles(void)
         c = handle_get(&t, fh1, 10);
         tap_ok(c && streq(c->data, "one"), "get returns the content");
         content_unref(c);
+
+        /* A reread at offset 0 is told apart from the first read, and the
+         * handle then serves the content rendered for it. */
+        tap_ok(handle_add(&t, 13, make_content("four"), &fh4) == 0, "add 4");
+        tap_ok(!handle_note_read_at_zero(&t, fh4), "first read at 0 of a handle");
+        tap_ok(handle_note_read_at_zero(&t, fh4), "second read at 0 is a reread");
+        handle_set_content(&t, fh4, 13, make_content("four, again"));
+        c = handle_get(&t, fh4, 13);
+        tap_ok(c && streq(c->data, "four, again"), "the handle serves the new content");
+        content_unref(c);
+        handle_set_content(&t, fh4, 10, make_content("wrong inode"));
+        c = handle_get(&t, fh4, 13);
+        tap_ok(c && streq(c->data, "four, again"), "a replacement for another inode is dropped");
+        content_unref(c);
+        handle_release(&t, fh4);
         tap_ok(handle_get(&t, fh1, 11) == NULL, "a handle used with another inode does not resolve");
         tap_ok(handle_get(&t, fh1 ^ (UINT64_C(1) << 40), 10) == NULL, "wrong generation does not resolve");
         tap_ok(handle_get(&t, 0xffffffffu, 10) == NULL, "slot out of range does not resolve");
@@ -114,9 +129,13 @@ static void test_handles(void)
 
         /* Handles of another table (another daemon process) do not resolve. */
         handle_table_init(&other);
+        /* Tables are seeded at random; make sure this one's differs from
+         * the generation of fh1, the handle in the same slot of t. */
+        other.next_gen = (uint32_t) (fh1 >> 32) + 1;
         handle_add(&other, 10, make_content("other"), &foreign);
         c = handle_get(&t, foreign, 10);
-        tap_ok(c == NULL || streq(c->data, "one"), "a foreign handle resolves to nothing (or, by a 2^-32 chance, to a valid one)");
+        tap_ok((foreign & 0xffffffffu) == (fh1 & 0xffffffffu) && c == NULL,
+               "a foreign handle naming a used slot resolves to nothing");
         content_unref(c);
         handle_release(&t, foreign);
         handle_table_done(&other);

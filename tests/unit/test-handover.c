@@ -114,12 +114,6 @@ static bool mounted_at(const char *path)
         return found;
 }
 
-static void skip_tests(int n, const char *why)
-{
-        for (int i = 0; i < n; i++)
-                printf("ok %d # SKIP %s\n", ++tap_n, why);
-}
-
 static void test_adopt(void)
 {
         char dir[] = "/tmp/lxcfs-test-handover.XXXXXX";
@@ -128,7 +122,8 @@ static void test_adopt(void)
         int fuse_fd, state_fd, r;
 
         if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) < 0) {
-                skip_tests(8, "needs root and /dev/fuse");
+                for (int i = 0; i < 8; i++)
+                        tap_skip("needs root and /dev/fuse", "adopting a live connection");
                 return;
         }
         if (!mkdtemp(dir)) {

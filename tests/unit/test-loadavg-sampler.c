@@ -7,6 +7,7 @@
  * covered by test-taskcount. The fake cgroups are identified by the fd the
  * sampler got from open_dir (a dup of /dev/null). */
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -210,6 +211,22 @@ static void test_many(void)
         loadavg_sampler_free(s);
 }
 
+/* Threads of this process: entries of /proc/self/task. */
+static int count_threads(void)
+{
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
+}
+
 static struct loadavg_sampler *shared;
 static atomic_bool readers_stop;
 
@@ -233,9 +250,10 @@ static void test_thread(void)
         pthread_t readers[4];
         struct timespec pause = { .tv_nsec = 1000000 };
         bool reader_failed = false;
-        int waited;
+        int waited, threads_before, threads_after;
 
         memset(&w, 0, sizeof(w));
+        threads_before = count_threads();
         tap_ok(loadavg_sampler_new_with(&fake_ops, &shared) == 0, "new");
         tap_ok(loadavg_sampler_start(shared) == 0, "start");
         tap_ok(loadavg_sampler_start(shared) == -EBUSY, "second start refused");
@@ -257,8 +275,11 @@ static void test_thread(void)
         }
         tap_ok(!reader_failed, "concurrent readers always got a value");
         tap_ok(loadavg_sampler_size(shared) == 50, "50 cgroups registered once each");
+        tap_ok(count_threads() == threads_before + 1, "one sampler thread runs");
         loadavg_sampler_free(shared);
-        tap_ok(true, "free stopped the thread");
+        threads_after = count_threads();
+        tap_ok(threads_before > 0 && threads_after == threads_before,
+               "free stopped the thread (%d threads, %d before start)", threads_after, threads_before);
 }
 
 int main(void)

@@ -71,6 +71,51 @@ static void test_live(void)
         tap_ok(pidns_init_pid(999999999, &init) == -ESRCH, "vanished pid: -ESRCH");
 }
 
+/* A process that entered ns_init's namespace with setns() and fork(), as
+ * `runc exec` makes one: its parent is outside, yet its init is ns_init. */
+static void test_joined_pidns(pid_t ns_init)
+{
+        int to_parent[2], to_child[2];
+        pid_t helper, joined = 0, found = 0;
+        uint64_t ino_joined = 0, ino_init = 1;
+        char path[64], c;
+        int r;
+
+        if (pipe(to_parent) < 0 || pipe(to_child) < 0) {
+                tap_ok(0, "pipes: %m");
+                return;
+        }
+        helper = fork();
+        if (helper == 0) {
+                int fd;
+                pid_t child;
+
+                snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int) ns_init);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
+                        _exit(1);
+                child = fork();
+                if (child == 0)
+                        _exit(read(to_child[0], &c, 1) == 1 ? 0 : 1);
+                if (child < 0 || write(to_parent[1], &child, sizeof(child)) != sizeof(child))
+                        _exit(1);
+                waitpid(child, NULL, 0);
+                _exit(0);
+        }
+        if (helper < 0 || read(to_parent[0], &joined, sizeof(joined)) != sizeof(joined)) {
+                tap_ok(0, "a process joined the child pid namespace");
+                return;
+        }
+        tap_ok(pidns_inode(joined, &ino_joined) == 0 && pidns_inode(ns_init, &ino_init) == 0 &&
+               ino_joined == ino_init, "the joined process is in the child namespace");
+        r = pidns_init_pid(joined, &found);
+        tap_ok(r == 0 && found == ns_init,
+               "init of a process that joined with setns() (%d, want %d)", (int) found, (int) ns_init);
+        if (write(to_child[1], "x", 1) != 1)
+                kill(joined, SIGKILL);
+        waitpid(helper, NULL, 0);
+}
+
 /* A real child pid namespace: its pid 1 is the init of a process two
  * levels below it, and neither is in ours. */
 static void test_child_pidns(void)
@@ -82,7 +127,7 @@ static void test_child_pidns(void)
         int r;
 
         if (geteuid() != 0) {
-                tap_ok(1, "# SKIP child pid namespace needs root");
+                tap_skip("needs root", "child pid namespace");
                 return;
         }
         if (pipe(to_parent) < 0 || pipe(to_child) < 0) {
@@ -122,6 +167,7 @@ static void test_child_pidns(void)
         tap_ok(r == 0 && found == ns_init,
                "init of the child's namespace found (%d, want %d)", (int) found, (int) ns_init);
         tap_ok(pidns_init_pid(ns_init, &found) == 0 && found == ns_init, "init is its own init");
+        test_joined_pidns(ns_init);
         if (write(to_child[1], "xx", 2) != 2)
                 kill(ns_init, SIGKILL);
         waitpid(ns_init, NULL, 0);
