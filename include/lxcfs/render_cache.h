@@ -16,7 +16,8 @@
  * - RENDER_PIDNS_TTL_NS (1 s): the start time of a reader's pid namespace
  *   init; the init of a namespace never changes while a reader lives in it.
  * - RENDER_TASKS_TTL_NS (20 ms): running and blocked task counts of a
- *   reader's cgroups (procs_running/procs_blocked in stat). */
+ *   reader's cgroups (procs_running/procs_blocked in stat) when no loadavg
+ *   sampler runs; with one, its last pass (LOADAVG_INTERVAL_SEC). */
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -53,6 +54,7 @@ void render_caches_disable(void);
 /* The text of a host file (data is NUL-terminated); the caller unrefs. */
 int host_file_get(enum host_file f, struct ttl_value **ret);
 
-/* pidns_age_ticks() and task_counts_for_reader(), through the caches. */
+/* pidns_age_ticks() and task_counts_for_reader(), through the caches;
+ * task counts come from the sampler s when it is not NULL. */
 int render_pidns_age_ticks(pid_t pid, unsigned hz, uint64_t *ret);
-int render_task_counts(const struct cg_reader *r, struct task_counts *ret);
+int render_task_counts(struct loadavg_sampler *s, const struct cg_reader *r, struct task_counts *ret);
