@@ -55,8 +55,17 @@ sleep 6   # removed cgroups are dropped at the next pass
 end_fds=$(fds) end_rss=$(rss_kb)
 diag "after: $end_fds fds, $end_rss kB RSS"
 ok "fd count back to baseline ($base_fds -> $end_fds)" test "$end_fds" -le $(( base_fds + FD_SLACK ))
-ok "RSS back to baseline within $RSS_SLACK_KB kB ($base_rss -> $end_rss kB)" \
-        test "$end_rss" -le $(( base_rss + RSS_SLACK_KB ))
+if grep -q libasan "/proc/$LXCFS_PID/maps"; then
+        # ASan's quarantine holds freed memory (256 MiB by default): RSS
+        # says nothing about leaks there; LeakSanitizer checks at exit.
+        TAP_N=$((TAP_N + 1))
+        echo "ok $TAP_N - RSS back to baseline ($base_rss -> $end_rss kB) # SKIP AddressSanitizer's quarantine keeps freed memory"
+else
+        ok "RSS back to baseline within $RSS_SLACK_KB kB ($base_rss -> $end_rss kB)" \
+                test "$end_rss" -le $(( base_rss + RSS_SLACK_KB ))
+fi
 ok "daemon still serves" grep -q MemTotal "$M/proc/meminfo"
-ok "daemon log has no error" bash -c "! grep -qiE 'error|sanitizer' '$M.log'"
+ok "SIGTERM: daemon exits 0 (with ASan: no leak at exit)" lxcfs_stop
+ok "daemon log has no error or sanitizer report" \
+        bash -c "! grep -qiE 'error|sanitizer' '$M.log'"
 finish
