@@ -175,3 +175,9 @@ void cg_io_stats_done(struct cg_io_stats *s);
  * in the hierarchy of c (for the task counter and the loadavg sampler).
  * -ENOENT if c is unavailable, the path unknown or the cgroup gone. */
 int cg_reader_open_dir(const struct cg_reader *r, enum cg_controller c);
+/* Where the reader's cgroup of controller c lives: the hierarchy root fd
+ * (owned by the hierarchies, open while they are) and the path relative to
+ * it, without leading '/' ("" for the root cgroup). -ENOENT when the
+ * controller is unavailable or the reader's path unknown. The loadavg
+ * sampler keeps the pair and opens the cgroup on each pass. */
+int cg_locate(const struct cg_reader *r, enum cg_controller c, int *ret_fd, const char **ret_rel);

@@ -13,6 +13,10 @@
 #include "lxcfs/cgroup.h"
 
 #define LOADAVG_INTERVAL_SEC 5
+/* At most this many cgroups are sampled; registering one more forgets the
+ * one read least recently. Bounds the memory and the work of a pass when a
+ * container creates cgroups without end. */
+#define LOADAVG_MAX_CGROUPS 4096
 
 /* Tasks of a cgroup subtree, counted now. */
 struct task_counts {
@@ -39,6 +43,7 @@ int task_counts_for_reader(const struct cg_reader *r, struct task_counts *ret);
 struct loadavg_value {
         unsigned long avg[3];     /* fixed point, FSHIFT 11, like the kernel's avenrun */
         unsigned running;         /* runnable tasks now */
+        unsigned uninterruptible; /* tasks in D now */
         unsigned total;           /* tasks now */
         pid_t last_pid;
 };
@@ -50,14 +55,15 @@ int loadavg_sampler_new(const struct cg_hierarchies *cg, struct loadavg_sampler 
 int loadavg_sampler_start(struct loadavg_sampler *s);
 void loadavg_sampler_free(struct loadavg_sampler *s);
 
-/* Current averages of the reader's cgroup. The first call for a cgroup
- * registers it for sampling: it counts now and seeds all three averages
- * with that R + D count, so a container read right after a daemon restart
- * does not show a load creeping up from 0 for 15 minutes. Later calls
- * return the values of the last pass (at most LOADAVG_INTERVAL_SEC old)
- * without I/O. Cgroups not read for 10 minutes, or removed, are dropped.
- * Each registered cgroup keeps a directory fd open: size RLIMIT_NOFILE for
- * the number of containers. Readers in the root cgroup should be served
- * the host's /proc/loadavg instead: sampling "/" walks every cgroup. */
+/* Current averages and task counts of the reader's cgroup. The first call
+ * for a cgroup registers it for sampling: it counts now and seeds all three
+ * averages with that R + D count, so a container read right after a daemon
+ * restart does not show a load creeping up from 0 for 15 minutes. Later
+ * calls return the values of the last pass (at most LOADAVG_INTERVAL_SEC
+ * old) without I/O. Cgroups not read for 10 minutes, or removed, are
+ * dropped; past LOADAVG_MAX_CGROUPS the least recently read one is. No fd
+ * is kept per cgroup: each pass opens the directory by path. -EINVAL for a
+ * reader in the root cgroup (serve the host's file: sampling "/" would walk
+ * every cgroup of the host). */
 int loadavg_sampler_get(struct loadavg_sampler *s, const struct cg_reader *r,
                         struct loadavg_value *ret);

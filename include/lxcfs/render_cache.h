@@ -18,7 +18,8 @@
  *   while a reader lives in it, and an inode reused by a later namespace
  *   is seen for at most this long.
  * - RENDER_TASKS_TTL_NS (20 ms): running and blocked task counts of a
- *   reader's cgroups (procs_running/procs_blocked in stat). */
+ *   reader's cgroups (procs_running/procs_blocked in stat) when no loadavg
+ *   sampler runs; with one, its last pass (LOADAVG_INTERVAL_SEC). */
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -55,6 +56,7 @@ void render_caches_disable(void);
 /* The text of a host file (data is NUL-terminated); the caller unrefs. */
 int host_file_get(enum host_file f, struct ttl_value **ret);
 
-/* pidns_age_ticks() and task_counts_for_reader(), through the caches. */
+/* pidns_age_ticks() and task_counts_for_reader(), through the caches;
+ * task counts come from the sampler s when it is not NULL. */
 int render_pidns_age_ticks(pid_t pid, unsigned hz, uint64_t *ret);
-int render_task_counts(const struct cg_reader *r, struct task_counts *ret);
+int render_task_counts(struct loadavg_sampler *s, const struct cg_reader *r, struct task_counts *ret);

@@ -25,7 +25,7 @@ struct render_ctx {
         pid_t pid;                            /* the reader, in our pid namespace */
         const struct lxcfs_options *opts;
         const struct cg_hierarchies *cg;
-        struct loadavg_sampler *loadavg;      /* NULL when disabled */
+        struct loadavg_sampler *loadavg;      /* task counts and loadavg; NULL if it failed */
         /* Loaded on first use by render_ctx_reader(). */
         int reader_err;                       /* 1 = not loaded yet */
         struct cg_reader reader;

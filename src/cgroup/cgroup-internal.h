@@ -13,11 +13,6 @@
  * bigger one (cpuacct.usage_all on a large machine) goes to the heap. */
 #define CG_SMALL_FILE 4096
 
-/* Where the reader's cgroup of controller c lives: the hierarchy root fd and
- * the path relative to it, without leading '/' ("" for the root cgroup).
- * -ENOENT when the controller is unavailable or the reader's path unknown. */
-int cg_locate(const struct cg_reader *r, enum cg_controller c, int *ret_fd, const char **ret_rel);
-
 /* The controller called s[0..n) on v1, or -1. */
 int cg_controller_from_name(const char *s, size_t n);
 

@@ -238,8 +238,8 @@ static int start_with_signals_blocked(struct loadavg_sampler *sampler)
         return r;
 }
 
-/* The loadavg sampler keeps a directory fd per container it tracks: the
- * default soft limit of 1024 is too low for a node with 1,000 containers. */
+/* A task count walk holds an fd per level of the cgroup tree it is in:
+ * keep away from the default soft limit of 1024 on a busy node. */
 static void raise_fd_limit(void)
 {
         struct rlimit rl;
@@ -280,16 +280,16 @@ static int run(const struct daemon_options *o)
         }
         log_add_field("LXCFS_CGROUP_LAYOUT", cg_layout_name(cg.layout));
 
-        if (o->fs.use_loadavg) {
-                r = loadavg_sampler_new(&cg, &sampler);
-                if (r >= 0)
-                        r = start_with_signals_blocked(sampler);
-                if (r < 0) {
-                        log_warning_errno(r, "Failed to start the loadavg sampler: %m; "
-                                          "serving the host's loadavg instead.");
-                        loadavg_sampler_free(sampler);
-                        sampler = NULL;
-                }
+        /* The sampler also serves stat's procs_running/procs_blocked, so it
+         * runs even with --disable-loadavg; it samples only what is read. */
+        r = loadavg_sampler_new(&cg, &sampler);
+        if (r >= 0)
+                r = start_with_signals_blocked(sampler);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to start the loadavg sampler: %m; serving the host's "
+                                  "loadavg and counting stat's tasks on each open instead.");
+                loadavg_sampler_free(sampler);
+                sampler = NULL;
         }
 
         r = serve(o, &cg, sampler);

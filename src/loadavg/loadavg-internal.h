@@ -77,32 +77,34 @@ int task_counts_read_proc(int cgroup_dirfd, bool v1, struct task_counts *ret);
 /* ---- sampler core ---- */
 
 struct loadavg_sampler_ops {
-        /* Count tasks of a registered cgroup; -ENOENT drops it. */
+        /* Open the directory of a cgroup: `rel` below `base_fd` ("" is
+         * base_fd itself); an fd or -errno (-ENOENT drops the cgroup). */
+        int (*open_dir)(int base_fd, const char *rel, void *userdata);
+        /* Count tasks of an opened cgroup; -ENOENT drops it. */
         int (*count)(int dirfd, bool v1, struct task_counts *ret, void *userdata);
         /* Monotonic microseconds, for the idle-drop decision. */
         uint64_t (*now_usec)(void *userdata);
         void *userdata;
         uint64_t interval_usec; /* wake-up period of the thread */
         uint64_t idle_usec;     /* drop after this long without a read */
+        size_t max_cgroups;     /* LRU cap; 0 means LOADAVG_MAX_CGROUPS */
 };
 
-/* The real counter, clock and periods. */
+/* The real opener, counter, clock, periods and cap. */
 extern const struct loadavg_sampler_ops loadavg_sampler_default_ops;
 
 int loadavg_sampler_new_with(const struct loadavg_sampler_ops *ops, struct loadavg_sampler **ret);
 
-/* Open the directory of a cgroup being registered; returns an fd or -errno. */
-typedef int (*loadavg_open_fn)(void *userdata);
-
-/* loadavg_sampler_get() once the key is known. `open_dir` is only called
- * when the key is new; the sampler keeps that fd until the cgroup is
- * dropped. */
-int loadavg_sampler_get_key(struct loadavg_sampler *s, const char *key, bool v1,
-                            loadavg_open_fn open_dir, void *open_data,
-                            struct loadavg_value *ret);
+/* loadavg_sampler_get() once the cgroup is known: `key` names it (and must
+ * differ between hierarchies), `base_fd` + `rel` open it. base_fd must stay
+ * open for the sampler's lifetime (a hierarchy root); it is not closed. */
+int loadavg_sampler_get_key(struct loadavg_sampler *s, const char *key, int base_fd,
+                            const char *rel, bool v1, struct loadavg_value *ret);
 
 /* One sampling pass, as the thread runs it every interval. */
 void loadavg_sampler_tick(struct loadavg_sampler *s);
-/* Number of registered cgroups and of completed passes. */
+/* Number of registered cgroups, of completed passes, and of cgroups
+ * forgotten to stay under the cap. */
 size_t loadavg_sampler_size(struct loadavg_sampler *s);
 uint64_t loadavg_sampler_ticks(struct loadavg_sampler *s);
+uint64_t loadavg_sampler_evictions(struct loadavg_sampler *s);

@@ -35,10 +35,8 @@ static int load_cgroup_pick(const struct cg_reader *r, struct load_cgroup *ret)
         return -ENOENT;
 }
 
-static int load_cgroup_open(void *userdata)
+static int load_cgroup_open(const struct load_cgroup *lc)
 {
-        const struct load_cgroup *lc = userdata;
-
         return cg_reader_open_dir(lc->r, lc->c);
 }
 
@@ -62,13 +60,19 @@ int loadavg_sampler_get(struct loadavg_sampler *s, const struct cg_reader *r,
 {
         _cleanup_free_ char *key = NULL;
         struct load_cgroup lc;
-        int k;
+        const char *rel;
+        int k, base_fd;
 
         k = load_cgroup_pick(r, &lc);
         if (k < 0)
                 return k;
+        k = cg_locate(r, lc.c, &base_fd, &rel);
+        if (k < 0)
+                return k;
+        if (*rel == '\0')
+                return -EINVAL; /* the root cgroup: the host's own numbers */
         /* Paths of different hierarchies must not collide. */
         if (asprintf(&key, "%s:%s", lc.v1 ? cg_controller_name(lc.c) : "unified", r->path[lc.c]) < 0)
                 return -ENOMEM;
-        return loadavg_sampler_get_key(s, key, lc.v1, load_cgroup_open, &lc, ret);
+        return loadavg_sampler_get_key(s, key, base_fd, rel, lc.v1, ret);
 }

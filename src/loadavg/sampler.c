@@ -3,16 +3,24 @@
  * and a thread that folds their R + D count into the 1/5/15 minute averages
  * every LOADAVG_INTERVAL_SEC, like the kernel does for the whole host.
  *
- * Locking: one mutex guards the table. The thread copies the list of
- * entries under it, counts tasks without it (that is all the I/O), then
- * takes it again to store the results. Only the thread removes entries, so
- * the entries it copied stay valid while it counts. */
+ * The table is bounded: past max_cgroups entries, registering a cgroup
+ * forgets the one read least recently (a list kept in read order), so a
+ * container that creates cgroups without end costs a fixed amount. No fd is
+ * held per entry; a pass opens each cgroup by path and closes it again.
+ *
+ * Locking: one mutex guards the table. The thread takes a reference on
+ * each entry under it, opens and counts without it (that is all the I/O),
+ * then takes it again to store the results into the entries that are still
+ * in the table. Readers may evict entries meanwhile: the reference keeps
+ * them valid until the pass lets go. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,13 +33,24 @@
 
 /* ---- the table ---- */
 
+/* Which directory an entry was counted in: a cgroup removed and created
+ * again under the same name is a new cgroup, and starts afresh. */
+struct identity {
+        dev_t dev;
+        ino_t ino;
+};
+
 struct entry {
-        struct entry *next;    /* bucket chain */
+        struct entry *next;              /* bucket chain */
+        struct entry *newer, *older;     /* read order; the newest is s->newest */
         char *key;
+        char *rel;
         uint64_t hash;
-        int dirfd;             /* owned; reopening by path would race with a new
-                                * cgroup of the same name */
+        int base_fd;                     /* not owned: a hierarchy root */
         bool v1;
+        bool in_table;
+        unsigned refs;                   /* the table's, plus one per pass holding it */
+        struct identity id;
         uint64_t last_read_usec;
         struct loadavg_value value;
 };
@@ -44,7 +63,8 @@ struct loadavg_sampler {
         pthread_cond_t wake;   /* signalled to stop the thread */
         struct entry **buckets;
         size_t n_buckets, n_entries;
-        uint64_t ticks;
+        struct entry *newest, *oldest;
+        uint64_t ticks, evictions;
         bool stop;
 
         bool running;
@@ -74,7 +94,8 @@ static struct entry *table_find(struct loadavg_sampler *s, const char *key, uint
 }
 
 /* Keep chains short as containers come and go: double when the load
- * factor passes 1. On allocation failure the table just stays slower. */
+ * factor passes 1 (the cap bounds the size). On allocation failure the
+ * table just stays slower. */
 static void table_grow(struct loadavg_sampler *s)
 {
         size_t n = s->n_buckets * 2;
@@ -101,20 +122,42 @@ static void table_grow(struct loadavg_sampler *s)
         s->n_buckets = n;
 }
 
-static void table_insert(struct loadavg_sampler *s, struct entry *e)
-{
-        table_grow(s);
-        e->next = *bucket_of(s, e->hash);
-        *bucket_of(s, e->hash) = e;
-        s->n_entries++;
-}
-
 static void entry_free(struct entry *e)
 {
-        if (e->dirfd >= 0)
-                close(e->dirfd);
         free(e->key);
+        free(e->rel);
         free(e);
+}
+
+/* Under the lock. */
+static void entry_unref(struct entry *e)
+{
+        if (--e->refs == 0)
+                entry_free(e);
+}
+
+static void order_unlink(struct loadavg_sampler *s, struct entry *e)
+{
+        if (e->newer)
+                e->newer->older = e->older;
+        else
+                s->newest = e->older;
+        if (e->older)
+                e->older->newer = e->newer;
+        else
+                s->oldest = e->newer;
+        e->newer = e->older = NULL;
+}
+
+static void order_push_newest(struct loadavg_sampler *s, struct entry *e)
+{
+        e->older = s->newest;
+        e->newer = NULL;
+        if (s->newest)
+                s->newest->newer = e;
+        else
+                s->oldest = e;
+        s->newest = e;
 }
 
 static void table_remove(struct loadavg_sampler *s, struct entry *e)
@@ -122,10 +165,35 @@ static void table_remove(struct loadavg_sampler *s, struct entry *e)
         for (struct entry **p = bucket_of(s, e->hash); *p; p = &(*p)->next)
                 if (*p == e) {
                         *p = e->next;
+                        order_unlink(s, e);
+                        e->in_table = false;
                         s->n_entries--;
-                        entry_free(e);
+                        entry_unref(e);
                         return;
                 }
+}
+
+static size_t max_cgroups(const struct loadavg_sampler *s)
+{
+        return s->ops.max_cgroups ? s->ops.max_cgroups : LOADAVG_MAX_CGROUPS;
+}
+
+/* Make room, then add e as the most recently read entry. */
+static void table_insert(struct loadavg_sampler *s, struct entry *e)
+{
+        while (s->n_entries >= max_cgroups(s) && s->oldest) {
+                log_debug("Too many cgroups sampled for loadavg (%zu), forgetting %s.",
+                          s->n_entries, s->oldest->key);
+                table_remove(s, s->oldest);
+                s->evictions++;
+        }
+        table_grow(s);
+        e->next = *bucket_of(s, e->hash);
+        *bucket_of(s, e->hash) = e;
+        order_push_newest(s, e);
+        e->in_table = true;
+        e->refs++;
+        s->n_entries++;
 }
 
 /* ---- defaults ---- */
@@ -149,16 +217,25 @@ static uint64_t monotonic_usec(void *userdata)
         return timespec_usec(&ts);
 }
 
+static int open_cgroup(int base_fd, const char *rel, void *userdata)
+{
+        int fd = openat(base_fd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
 static int count_tasks(int dirfd, bool v1, struct task_counts *ret, void *userdata)
 {
         return task_counts_read(dirfd, v1, ret);
 }
 
 const struct loadavg_sampler_ops loadavg_sampler_default_ops = {
+        .open_dir = open_cgroup,
         .count = count_tasks,
         .now_usec = monotonic_usec,
         .interval_usec = LOADAVG_INTERVAL_SEC * USEC_PER_SEC,
         .idle_usec = LOADAVG_IDLE_DROP_SEC * USEC_PER_SEC,
+        .max_cgroups = LOADAVG_MAX_CGROUPS,
 };
 
 /* ---- lifecycle ---- */
@@ -226,13 +303,8 @@ void loadavg_sampler_free(struct loadavg_sampler *s)
         if (!s)
                 return;
         stop_thread(s);
-        for (size_t i = 0; i < s->n_buckets; i++)
-                while (s->buckets[i]) {
-                        struct entry *e = s->buckets[i];
-
-                        s->buckets[i] = e->next;
-                        entry_free(e);
-                }
+        while (s->oldest)
+                table_remove(s, s->oldest);
         free(s->buckets);
         pthread_cond_destroy(&s->wake);
         pthread_mutex_destroy(&s->lock);
@@ -259,13 +331,56 @@ uint64_t loadavg_sampler_ticks(struct loadavg_sampler *s)
         return n;
 }
 
+uint64_t loadavg_sampler_evictions(struct loadavg_sampler *s)
+{
+        uint64_t n;
+
+        pthread_mutex_lock(&s->lock);
+        n = s->evictions;
+        pthread_mutex_unlock(&s->lock);
+        return n;
+}
+
 /* ---- sampling ---- */
 
+/* Open a cgroup by path, note which directory it is, count its tasks. */
+static int count_cgroup(struct loadavg_sampler *s, int base_fd, const char *rel, bool v1,
+                        struct identity *ret_id, struct task_counts *ret)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        fd = s->ops.open_dir(base_fd, rel, s->ops.userdata);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        *ret_id = (struct identity) { .dev = st.st_dev, .ino = st.st_ino };
+        return s->ops.count(fd, v1, ret, s->ops.userdata);
+}
+
+static void value_seed(struct loadavg_value *v, const struct task_counts *c)
+{
+        loadavg_seed(v->avg, c->running + c->uninterruptible);
+        v->running = c->running;
+        v->uninterruptible = c->uninterruptible;
+        v->total = c->total;
+        v->last_pid = c->last_pid;
+}
+
+static void value_step(struct loadavg_value *v, const struct task_counts *c)
+{
+        loadavg_step(v->avg, c->running + c->uninterruptible);
+        v->running = c->running;
+        v->uninterruptible = c->uninterruptible;
+        v->total = c->total;
+        v->last_pid = c->last_pid;
+}
+
 struct sample {
-        struct entry *e;
-        int dirfd;
-        bool v1;
+        struct entry *e;       /* referenced for the pass */
         int r;
+        struct identity id;
         struct task_counts counts;
 };
 
@@ -274,46 +389,50 @@ static bool is_idle(const struct loadavg_sampler *s, const struct entry *e, uint
         return now > e->last_read_usec + s->ops.idle_usec;
 }
 
-/* Under the lock: drop idle entries, list the others. */
+/* Under the lock: drop idle entries (the oldest reads come last in read
+ * order), reference and list the others. */
 static size_t collect(struct loadavg_sampler *s, struct sample *batch, uint64_t now)
 {
         size_t n = 0;
 
-        for (size_t i = 0; i < s->n_buckets; i++) {
-                struct entry *e = s->buckets[i];
-
-                while (e) {
-                        struct entry *next = e->next;
-
-                        if (is_idle(s, e, now))
-                                table_remove(s, e);
-                        else
-                                batch[n++] = (struct sample) { .e = e, .dirfd = e->dirfd, .v1 = e->v1 };
-                        e = next;
-                }
+        while (s->oldest && is_idle(s, s->oldest, now))
+                table_remove(s, s->oldest);
+        for (struct entry *e = s->newest; e; e = e->older) {
+                e->refs++;
+                batch[n++] = (struct sample) { .e = e };
         }
         return n;
 }
 
+static bool same_identity(const struct identity *a, const struct identity *b)
+{
+        return a->dev == b->dev && a->ino == b->ino;
+}
+
 static void store(struct loadavg_sampler *s, const struct sample *sm)
 {
-        struct loadavg_value *v = &sm->e->value;
+        struct entry *e = sm->e;
 
+        if (!e->in_table)
+                return; /* evicted or dropped while counting */
         if (sm->r == -ENOENT || sm->r == -ENODEV) {
                 /* The cgroup was removed: forget it; a new cgroup of the same
                  * name starts afresh on its first read. */
-                table_remove(s, sm->e);
+                table_remove(s, e);
                 return;
         }
         if (sm->r < 0) {
                 /* Keep the averages; a transient failure should not reset them. */
-                log_debug_errno(sm->r, "Failed to count tasks of cgroup %s: %m", sm->e->key);
+                log_debug_errno(sm->r, "Failed to count tasks of cgroup %s: %m", e->key);
                 return;
         }
-        loadavg_step(v->avg, sm->counts.running + sm->counts.uninterruptible);
-        v->running = sm->counts.running;
-        v->total = sm->counts.total;
-        v->last_pid = sm->counts.last_pid;
+        if (!same_identity(&e->id, &sm->id)) {
+                /* Removed and created again between two passes. */
+                e->id = sm->id;
+                value_seed(&e->value, &sm->counts);
+                return;
+        }
+        value_step(&e->value, &sm->counts);
 }
 
 void loadavg_sampler_tick(struct loadavg_sampler *s)
@@ -326,12 +445,18 @@ void loadavg_sampler_tick(struct loadavg_sampler *s)
         n = batch ? collect(s, batch, s->ops.now_usec(s->ops.userdata)) : 0;
         pthread_mutex_unlock(&s->lock);
 
-        for (size_t i = 0; i < n; i++)
-                batch[i].r = s->ops.count(batch[i].dirfd, batch[i].v1, &batch[i].counts, s->ops.userdata);
+        /* Entries are referenced, so key, rel and base_fd stay put. */
+        for (size_t i = 0; i < n; i++) {
+                struct sample *sm = &batch[i];
+
+                sm->r = count_cgroup(s, sm->e->base_fd, sm->e->rel, sm->e->v1, &sm->id, &sm->counts);
+        }
 
         pthread_mutex_lock(&s->lock);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 store(s, &batch[i]);
+                entry_unref(batch[i].e);
+        }
         s->ticks++;
         pthread_mutex_unlock(&s->lock);
 }
@@ -399,6 +524,8 @@ static bool lookup(struct loadavg_sampler *s, const char *key, uint64_t hash, st
         if (!e)
                 return false;
         e->last_read_usec = s->ops.now_usec(s->ops.userdata);
+        order_unlink(s, e);
+        order_push_newest(s, e);
         *ret = e->value;
         return true;
 }
@@ -407,43 +534,36 @@ static bool lookup(struct loadavg_sampler *s, const char *key, uint64_t hash, st
  * current R + D count rather than at 0: a container read right after the
  * daemon (re)started would otherwise report a load that climbs from zero
  * for a quarter of an hour. */
-static int entry_new(struct loadavg_sampler *s, const char *key, uint64_t hash, bool v1,
-                     loadavg_open_fn open_dir, void *open_data, struct entry **ret)
+static int entry_new(struct loadavg_sampler *s, const char *key, uint64_t hash, int base_fd,
+                     const char *rel, bool v1, struct entry **ret)
 {
-        _cleanup_close_ int fd = -1;
+        _cleanup_free_ struct entry *e = NULL;
         struct task_counts c;
-        struct entry *e;
         int r;
-
-        fd = open_dir(open_data);
-        if (fd < 0)
-                return fd;
-        r = s->ops.count(fd, v1, &c, s->ops.userdata);
-        if (r < 0)
-                return r;
 
         e = calloc(1, sizeof(*e));
         if (!e)
                 return -ENOMEM;
+        r = count_cgroup(s, base_fd, rel, v1, &e->id, &c);
+        if (r < 0)
+                return r;
         e->key = strdup(key);
-        if (!e->key) {
-                free(e);
+        e->rel = strdup(rel);
+        if (!e->key || !e->rel) {
+                free(e->key);
+                free(e->rel);
                 return -ENOMEM;
         }
         e->hash = hash;
-        e->dirfd = steal_fd(&fd);
+        e->base_fd = base_fd;
         e->v1 = v1;
-        loadavg_seed(e->value.avg, c.running + c.uninterruptible);
-        e->value.running = c.running;
-        e->value.total = c.total;
-        e->value.last_pid = c.last_pid;
-        *ret = e;
+        value_seed(&e->value, &c);
+        *ret = steal_pointer(&e);
         return 0;
 }
 
-int loadavg_sampler_get_key(struct loadavg_sampler *s, const char *key, bool v1,
-                            loadavg_open_fn open_dir, void *open_data,
-                            struct loadavg_value *ret)
+int loadavg_sampler_get_key(struct loadavg_sampler *s, const char *key, int base_fd,
+                            const char *rel, bool v1, struct loadavg_value *ret)
 {
         uint64_t hash = hash_key(key);
         struct entry *e;
@@ -457,7 +577,7 @@ int loadavg_sampler_get_key(struct loadavg_sampler *s, const char *key, bool v1,
                 return 0;
 
         /* Open and count without the lock: this is I/O. */
-        r = entry_new(s, key, hash, v1, open_dir, open_data, &e);
+        r = entry_new(s, key, hash, base_fd, rel, v1, &e);
         if (r < 0)
                 return r;
 

@@ -179,13 +179,31 @@ static int fetch_task_counts(const void *key, size_t key_len, void *userdata, st
         return 0;
 }
 
-int render_task_counts(const struct cg_reader *r, struct task_counts *ret)
+/* The sampler's last pass, when it runs: counting on every open would read
+ * /proc/TID/stat for each thread of the subtree (v2). */
+static int sampler_task_counts(struct loadavg_sampler *s, const struct cg_reader *r,
+                               struct task_counts *ret)
+{
+        struct loadavg_value v;
+        int k;
+
+        k = loadavg_sampler_get(s, r, &v);
+        if (k < 0)
+                return k;
+        *ret = (struct task_counts) { .running = v.running, .uninterruptible = v.uninterruptible,
+                                      .total = v.total, .last_pid = v.last_pid };
+        return 0;
+}
+
+int render_task_counts(struct loadavg_sampler *s, const struct cg_reader *r, struct task_counts *ret)
 {
         _cleanup_ttl_value_ struct ttl_value *v = NULL;
         char key[4096];
         ssize_t len;
         int k;
 
+        if (s)
+                return sampler_task_counts(s, r, ret);
         if (!tasks_cache)
                 return task_counts_for_reader(r, ret);
         len = cg_reader_key(r, key, sizeof(key));

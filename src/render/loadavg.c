@@ -36,7 +36,7 @@ int loadavg_generate(struct render_ctx *ctx, struct strbuf *out)
         struct loadavg_value value;
         int r;
 
-        if (ctx->loadavg && render_ctx_reader(ctx, &reader) >= 0 &&
+        if (ctx->loadavg && ctx->opts && ctx->opts->use_loadavg && render_ctx_reader(ctx, &reader) >= 0 &&
             !cg_reader_is_root(reader, CG_CPU) &&
             loadavg_sampler_get(ctx->loadavg, reader, &value) >= 0)
                 return loadavg_render(&(struct loadavg_input) { .value = &value }, out);

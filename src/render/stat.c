@@ -165,7 +165,7 @@ int stat_generate(struct render_ctx *ctx, struct strbuf *out)
 
         in.usage = &usage;
         in.visible = &visible;
-        if (render_task_counts(reader, &tasks) >= 0)
+        if (render_task_counts(ctx->loadavg, reader, &tasks) >= 0)
                 in.tasks = &tasks;
         return stat_render(&in, out);
 }

@@ -9,6 +9,9 @@
  *     of i/N s so the load is spread, like containers polling `top`.
  *     Runs SECONDS after all children are in place.
  *
+ *   swarm readers-all MOUNT N SECONDS CGROUP_PROCS_TEMPLATE...
+ *     The same, reading all eight files of the tree each second (the soak).
+ *
  *   swarm holders MOUNT N
  *     Forks N children, each in its own mount namespace with the eight
  *     MOUNT files bind-mounted over /proc and /sys, as a container runtime
@@ -41,6 +44,11 @@ static const char *const bind_files[] = {
         "proc/meminfo", "proc/cpuinfo", "proc/stat", "proc/uptime",
         "proc/loadavg", "proc/diskstats", "proc/swaps", "sys/devices/system/cpu/online",
 };
+
+/* What a reader child reads each tick: tick_files, or bind_files for
+ * readers-all. */
+static const char *const *reader_files = tick_files;
+static size_t n_reader_files = ELEMENTSOF(tick_files);
 
 struct counters {
         uint32_t reads;
@@ -114,8 +122,8 @@ static _Noreturn void reader_child(const char *mnt, int index, int n, struct cou
         while (!stop_requested) {
                 if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) != 0)
                         continue;
-                for (size_t f = 0; f < ELEMENTSOF(tick_files); f++) {
-                        if (read_to_eof(mnt, tick_files[f]) < 0)
+                for (size_t f = 0; f < n_reader_files; f++) {
+                        if (read_to_eof(mnt, reader_files[f]) < 0)
                                 __atomic_add_fetch(&c->errors, 1, __ATOMIC_RELAXED);
                         else
                                 __atomic_add_fetch(&c->reads, 1, __ATOMIC_RELAXED);
@@ -287,13 +295,18 @@ int main(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGINT, &sa, NULL);
 
+        if (argc >= 6 && streq(argv[1], "readers-all") && n > 0) {
+                reader_files = bind_files;
+                n_reader_files = ELEMENTSOF(bind_files);
+                return run_readers(argv[2], n, strtod(argv[4], NULL), argv + 5, argc - 5);
+        }
         if (argc >= 6 && streq(argv[1], "readers") && n > 0)
                 return run_readers(argv[2], n, strtod(argv[4], NULL), argv + 5, argc - 5);
         if (argc == 4 && streq(argv[1], "holders") && n > 0)
                 return run_holders(argv[2], n);
 
         fprintf(stderr,
-                "usage: %s readers MOUNT N SECONDS CGROUP_PROCS_TEMPLATE...\n"
+                "usage: %s readers|readers-all MOUNT N SECONDS CGROUP_PROCS_TEMPLATE...\n"
                 "       %s holders MOUNT N\n", argv[0], argv[0]);
         return 2;
 }
