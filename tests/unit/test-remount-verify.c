@@ -172,6 +172,35 @@ static void check_probe(void)
         tap_ok(p == REMOUNT_PROBE_UNREACHABLE && err == -ELOOP,
                "a symlink on the path: unreachable, ELOOP (got %d, %d)", p, err);
 
+        /* remount_ns_probe(): the first reachable entry of a device answers
+         * for the others (one connection per device); an unreachable one
+         * on a device nobody answered for stays stale, not to be healed. */
+        struct remount_entry es[3] = {
+                { .target = via, .mount_id = mount_id_of(file), .dev = makedev(0, 77),
+                  .state = REMOUNT_STALE },
+                { .target = file, .mount_id = mount_id_of(file), .dev = makedev(0, 77),
+                  .state = REMOUNT_STALE },
+                { .target = via, .mount_id = mount_id_of(file), .dev = makedev(0, 78),
+                  .state = REMOUNT_STALE },
+        };
+        struct remount_ns ns = { .root_fd = root, .entries = es, .n_entries = 3 };
+        struct remount_probe_cache cache = { .timeout_ms = 2000 };
+
+        remount_ns_probe(proc, &ns, &cache);
+        tap_ok(es[0].state == REMOUNT_STALE && es[0].probe == REMOUNT_PROBE_UNREACHABLE &&
+               es[0].probe_err == -ELOOP, "unreachable first entry: stale, ELOOP, not healed");
+        tap_ok(!remount_entry_needs_heal(&es[0]), "... and not handed to a worker");
+        tap_ok(es[1].state == REMOUNT_FOREIGN, "an entry whose server answers is another instance's");
+        tap_ok(cache.n == 1 && cache.answers[0].dev == makedev(0, 77) &&
+               cache.answers[0].probe == REMOUNT_PROBE_ALIVE, "the answer is kept for its device");
+        es[0].state = REMOUNT_STALE;
+        es[0].probe = REMOUNT_PROBE_NONE;
+        remount_ns_probe(proc, &ns, &cache);
+        tap_ok(es[0].state == REMOUNT_FOREIGN, "then an unreachable entry of that device is too");
+        tap_ok(es[2].state == REMOUNT_STALE && es[2].probe == REMOUNT_PROBE_UNREACHABLE,
+               "but not one of another device");
+        remount_probe_cache_done(&cache);
+
         unlink(link);
         unlink(file);
         rmdir(dir);
