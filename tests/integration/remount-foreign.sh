@@ -14,14 +14,17 @@ MNT2=$T/inner
 MNT3=$T/other
 mkdir -p "$MNT2" "$MNT3"
 
-# The second daemon and its binds, in a private copy of the host's mount
-# namespace; the holder sleeps there.
+# The second daemon in a private copy of the host's mount namespace; its
+# files are bound over /proc in a namespace made inside that one (as in a
+# container running its own lxcfs: the daemon never reads through its own
+# binds). The holder sleeps there.
 unshare -m --propagation private bash -c '
         "$1" --pidfile "$2.pid" "$2" 2>>"$2.log" &
         for (( i = 0; i < 200; i++ )); do grep -qs . "$2/proc/uptime" && break; sleep 0.05; done
-        mount --bind "$2/proc/meminfo" /proc/meminfo || exit 1
-        mount --bind "$2/proc/uptime" /proc/uptime || exit 1
-        exec sleep 600' _ "$LXCFS_BIN" "$MNT2" </dev/null >/dev/null 2>&1 &
+        exec unshare -m --propagation private sh -c "
+                mount --bind $2/proc/meminfo /proc/meminfo &&
+                mount --bind $2/proc/uptime /proc/uptime && exec sleep 600"' _ "$LXCFS_BIN" "$MNT2" \
+        </dev/null >/dev/null 2>&1 &
 HOLDER=$!
 at_exit "kill -KILL $HOLDER; [[ -s '$MNT2.pid' ]] && kill -KILL \$(cat '$MNT2.pid')"
 for (( i = 0; i < 100; i++ )); do
@@ -45,7 +48,7 @@ inner_lines() { grep ' - fuse.lxcfs ' "/proc/$HOLDER/mountinfo" | awk '{ print $
 other_line() { awk '$5 == "/run/other-swaps" { print $1, $3 }' "/proc/$MIXED/mountinfo"; }
 
 ok "the inner lxcfs is not mounted in our namespace" bash -c "! grep -q ' $MNT2 ' /proc/self/mountinfo"
-ok "the holder reads the inner lxcfs" nsenter -t "$HOLDER" -m grep -q MemTotal /proc/meminfo
+ok "the holder reads the inner lxcfs" timeout 10 nsenter -t "$HOLDER" -m grep -q MemTotal /proc/meminfo
 expect_eq "the holder has two inner entries" "$(inner_lines | wc -l)" 2
 ok "the container has the other instance's entry" test -n "$(other_line)"
 
@@ -58,8 +61,8 @@ run_remount -v
 expect_eq "lxcfs-remount exits 0" "$RC" 0
 ok "the container's own entries were healed" check_container mixed 90112 0
 expect_eq "the inner lxcfs's entries: same mounts and device" "$(inner_lines)" "$before_inner"
-ok "the inner lxcfs still serves the holder" nsenter -t "$HOLDER" -m grep -q MemTotal /proc/meminfo
-ok "the inner lxcfs's uptime still serves the holder" nsenter -t "$HOLDER" -m grep -q . /proc/uptime
+ok "the inner lxcfs still serves the holder" timeout 10 nsenter -t "$HOLDER" -m grep -q MemTotal /proc/meminfo
+ok "the inner lxcfs's uptime still serves the holder" timeout 10 nsenter -t "$HOLDER" -m grep -q . /proc/uptime
 expect_eq "the other instance's entry: same mount and device" "$(other_line)" "$before_other"
 ok "the other instance's entry still serves" runc_exec mixed grep -q . /run/other-swaps
 ok "no warning about the live instances" bash -c "! grep -q 'Could not' '$T/out'"
@@ -76,6 +79,6 @@ ok "a hung lxcfs does not hang the heal ($(( end - start )) s)" test $(( end - s
 ok "its entries are named in a warning" grep -q "did not answer" "$T/out"
 expect_eq "its entries: same mounts and device" "$(inner_lines)" "$before_inner"
 ok "the container's entries were healed anyway" check_container mixed 90112 0
-ok "the inner lxcfs serves again once continued" nsenter -t "$HOLDER" -m grep -q MemTotal /proc/meminfo
+ok "the inner lxcfs serves again once continued" timeout 10 nsenter -t "$HOLDER" -m grep -q MemTotal /proc/meminfo
 
 finish

@@ -39,7 +39,7 @@ done
 memtotal_of() {
         local cg
         cg=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' "/proc/$1/cgroup")
-        bash -c 'echo $$ >"$1/cgroup.procs" && exec nsenter -t "$2" -m sed -n "s/^MemTotal: *\([0-9]*\) kB$/\1/p" /proc/meminfo' \
+        bash -c 'echo $$ >"$1/cgroup.procs" && exec timeout 10 nsenter -t "$2" -m sed -n "s/^MemTotal: *\([0-9]*\) kB$/\1/p" /proc/meminfo' \
                 _ "/sys/fs/cgroup/memory$cg" "$1" 2>/dev/null
 }
 
@@ -57,7 +57,7 @@ every_ns_reads_own() {
                         for f in "${LXCFS_BIND_FILES[@]}"; do
                                 top=$(awk -v p="/$f" '$5 == p { d = $3 " " $0 } END { print d }' "/proc/$pid/mountinfo")
                                 [[ $top == "$dev "*" - fuse.lxcfs "* ]] || bad+=" /$f"
-                                nsenter -t "$pid" -m cat "/$f" >/dev/null 2>&1 || bad+=" /$f(read)"
+                                timeout 10 nsenter -t "$pid" -m cat "/$f" >/dev/null 2>&1 || bad+=" /$f(read)"
                         done
                         expect_eq "$1: $m: pid $pid has a live lxcfs mount on top of every target" "${bad:-}" ""
                 done
