@@ -44,6 +44,7 @@ struct job_head {
         uint32_t n_entries;
         uint32_t no_beneath;
         uint32_t fail_attach;
+        uint32_t unused;        /* keeps the entries after the head 8-byte aligned */
 };
 
 /* n_entries of these follow the head, then for each its root in the lxcfs
@@ -56,6 +57,9 @@ struct job_entry {
         uint32_t root_size;
         uint32_t target_size;
 };
+
+_Static_assert(sizeof(struct job_head) % _Alignof(struct job_entry) == 0,
+               "job entries follow the head, aligned");
 
 struct job_result {
         int32_t index;
