@@ -169,7 +169,8 @@ struct remount_heal_opts {
 
 /* Make the entries of ns that remount_entry_needs_heal() live again (probe
  * them first): clone each from the live mount in our namespace, then attach
- * the clones from a worker process that entered ns. Fills entry->result and entry->method of every stale entry. Returns 0,
+ * the clones from a worker process that entered ns. Fills entry->result and
+ * entry->method of every stale entry. Returns 0,
  * or -ENOSYS when the kernel has no open_tree()/move_mount() (older than 5.2). */
 int remount_heal_ns(const struct remount_live *live, struct remount_ns *ns,
                     const struct remount_heal_opts *opts);

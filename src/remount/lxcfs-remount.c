@@ -342,8 +342,10 @@ static int heal_all(struct walk_ctx *ctx)
         int r;
 
         for (int pass = 0; pass < MAX_PASSES; pass++) {
-                remount_pool_set_fail_attach(ctx->pool, ctx->cli->fail_attach == FAIL_ATTACH_ALWAYS ||
-                                                         (ctx->cli->fail_attach == FAIL_ATTACH_FIRST && pass == 0));
+                enum fail_attach f = ctx->cli->fail_attach;
+
+                remount_pool_set_fail_attach(ctx->pool, f == FAIL_ATTACH_ALWAYS ||
+                                                        (f == FAIL_ATTACH_FIRST && pass == 0));
                 r = remount_survey_submit(&ctx->survey, ctx->pool, &sent);
                 remount_pool_drain(ctx->pool);
                 if (r < 0)
