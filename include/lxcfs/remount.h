@@ -20,6 +20,18 @@ enum remount_state {
         REMOUNT_FOREIGN,   /* served by another running lxcfs instance: not ours */
         REMOUNT_HIDDEN,    /* another mount sits on top of it: nobody reads it */
         REMOUNT_INVALID,   /* its root is not a plain path inside the tree */
+        REMOUNT_UNKNOWN,   /* not the live device, and its server did not say it is dead */
+        REMOUNT_MISSING,   /* the namespace had an entry here and lost it: attach one */
+};
+
+/* What asking an entry's FUSE server said (remount_ns_probe()). */
+enum remount_probe {
+        REMOUNT_PROBE_NONE,         /* not asked: the live device, or hidden */
+        REMOUNT_PROBE_ALIVE,        /* it answered: another running lxcfs */
+        REMOUNT_PROBE_DEAD,         /* ENOTCONN or ECONNABORTED: the connection is gone */
+        REMOUNT_PROBE_NO_ANSWER,    /* no answer in time: a hung server */
+        REMOUNT_PROBE_UNREACHABLE,  /* its path does not lead to it (symlink, replaced) */
+        REMOUNT_PROBE_ERROR,        /* another error */
 };
 
 const char *remount_state_to_string(enum remount_state s);
@@ -30,6 +42,7 @@ enum remount_method {
         REMOUNT_METHOD_BENEATH,  /* fresh mount put beneath, stale one detached */
         REMOUNT_METHOD_REPLACE,  /* stale one detached, fresh one attached */
         REMOUNT_METHOD_ON_TOP,   /* stale one is locked: fresh one covers it */
+        REMOUNT_METHOD_RESTORE,  /* the entry was gone: a fresh one attached */
 };
 
 const char *remount_method_to_string(enum remount_method m);
@@ -42,6 +55,8 @@ struct remount_entry {
         char *root;            /* path inside the lxcfs tree, e.g. "/proc/meminfo" */
         uint64_t attr;         /* MOUNT_ATTR_{RDONLY,NOSUID,NODEV,NOEXEC} to keep */
         enum remount_state state;
+        enum remount_probe probe;
+        int probe_err;         /* 0 or -errno, what the probe got */
 
         /* Filled by remount_heal_ns(). */
         int result;            /* 0 or -errno */
@@ -68,7 +83,9 @@ int remount_live_open(const char *mountpoint, struct remount_live *ret);
 void remount_live_done(struct remount_live *live);
 
 /* Pick the fuse.lxcfs entries out of mountinfo text and classify them against
- * live (dev, others). Entries are in mountinfo order. */
+ * live (dev, others). Entries are in mountinfo order. REMOUNT_STALE here
+ * only means "neither the live device nor another known instance": see
+ * remount_ns_probe(). */
 int remount_parse_mountinfo(const char *text, dev_t live_dev,
                             const dev_t *others, size_t n_others,
                             struct remount_entry **ret, size_t *ret_n);
@@ -83,7 +100,49 @@ struct remount_ns {
         int pid_dir_fd;        /* its /proc/PID */
         struct remount_entry *entries;
         size_t n_entries;
+        size_t index;          /* the caller's, handed back as is */
 };
+
+/* Whether a worker should make e live: a stale entry whose server said its
+ * connection is dead, or an entry lost during the heal. */
+bool remount_entry_needs_heal(const struct remount_entry *e);
+
+/* Answers per device (one FUSE connection each). */
+struct remount_probe_answer {
+        dev_t dev;
+        enum remount_probe probe;
+        int err;
+};
+
+struct remount_probe_cache {
+        unsigned timeout_ms;   /* for one probe */
+        struct remount_probe_answer *answers;
+        size_t n;
+};
+
+void remount_probe_cache_done(struct remount_probe_cache *c);
+
+/* Ask the server of e (reached through root_fd + e->target, no symlinks, and
+ * checked to still be e's mount) whether it is alive, from a child process
+ * that is killed after timeout_ms. The error seen in *ret_err. */
+enum remount_probe remount_probe_entry(int proc_fd, int root_fd, const struct remount_entry *e,
+                                       unsigned timeout_ms, int *ret_err);
+
+/* Settle the REMOUNT_STALE entries of ns: still stale when their connection
+ * is dead (or when their path does not lead to them: not healed then),
+ * REMOUNT_FOREIGN when their server answers, REMOUNT_UNKNOWN otherwise. */
+void remount_ns_probe(int proc_fd, struct remount_ns *ns, struct remount_probe_cache *cache);
+
+/* After a heal: what each entry of before[] (a namespace's entries when it
+ * was surveyed) is now, given the namespace's mountinfo text. Entries that
+ * were live or stale get in now[] REMOUNT_LIVE (a live entry is on top),
+ * REMOUNT_STALE (the dead one is still, or again, on top: now_id[] is its
+ * mount), REMOUNT_MISSING (no lxcfs entry is left at the target) or
+ * REMOUNT_HIDDEN / REMOUNT_FOREIGN (covered, or another instance's: left
+ * alone); other entries keep their state. */
+int remount_verify(const struct remount_entry *before, size_t n, const char *mountinfo,
+                   dev_t live_dev, const dev_t *others, size_t n_others,
+                   enum remount_state *now, int *now_id);
 
 size_t remount_ns_count(const struct remount_ns *ns, enum remount_state s);
 
@@ -105,11 +164,13 @@ struct remount_heal_opts {
         unsigned timeout_ms;   /* per namespace */
         bool no_beneath;       /* skip MOVE_MOUNT_BENEATH (tests of the fallback) */
         bool stall_first_worker;  /* tests of the timeout: it stops itself */
+        bool fail_attach;      /* tests: an attach after a detach, or a restore, fails (EIO) */
 };
 
-/* Make the stale entries of ns live again: clone each from the live mount in
- * our namespace, then attach the clones from a worker process that entered
- * ns. Fills entry->result and entry->method of every stale entry. Returns 0,
+/* Make the entries of ns that remount_entry_needs_heal() live again (probe
+ * them first): clone each from the live mount in our namespace, then attach
+ * the clones from a worker process that entered ns. Fills entry->result and
+ * entry->method of every stale entry. Returns 0,
  * or -ENOSYS when the kernel has no open_tree()/move_mount() (older than 5.2). */
 int remount_heal_ns(const struct remount_live *live, struct remount_ns *ns,
                     const struct remount_heal_opts *opts);
@@ -127,7 +188,35 @@ int remount_pool_new(const struct remount_live *live, const struct remount_heal_
                      struct remount_pool **ret);
 int remount_pool_submit(struct remount_pool *pool, struct remount_ns *ns);
 void remount_pool_drain(struct remount_pool *pool);
+/* Failure injection for the next jobs (tests: see remount_heal_opts). */
+void remount_pool_set_fail_attach(struct remount_pool *pool, bool fail);
 void remount_pool_free(struct remount_pool *pool);
+
+/* Every namespace with lxcfs entries, recorded before anything changes
+ * (survey.c), then healed and checked again until each entry that was live
+ * or stale is live (or the passes run out). */
+struct remount_survey_ns {
+        struct remount_ns ns;      /* entries as surveyed; only pid_dir_fd stays open */
+        enum remount_state *now;   /* each entry's state at the last check */
+        int *now_id;               /* the mount at its target then */
+        bool *attempted;           /* a worker tried to heal it */
+        bool gone;                 /* its process exited, or left the namespace */
+};
+
+struct remount_survey {
+        struct remount_survey_ns *v;
+        size_t n;
+};
+
+void remount_survey_done(struct remount_survey *s);
+/* Take over ns (its entries and /proc/PID; the caller's copy is left empty). */
+int remount_survey_add(struct remount_survey *s, struct remount_ns *ns);
+/* Hand the pool every namespace with entries to heal; *ret_n of them. */
+int remount_survey_submit(struct remount_survey *s, struct remount_pool *pool, size_t *ret_n);
+/* For the pool's callback: record the results of a job made by submit. */
+void remount_survey_take_results(struct remount_survey *s, const struct remount_ns *job);
+/* Read every namespace again; *ret_todo: how many still need a heal. */
+int remount_survey_verify(struct remount_survey *s, const struct remount_live *live, size_t *ret_todo);
 
 /* 0 when the kernel offers open_tree()/move_mount(), -ENOSYS otherwise. */
 int remount_check_kernel(void);

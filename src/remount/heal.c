@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "lxcfs/macro.h"
 #include "lxcfs/remount.h"
@@ -82,7 +83,7 @@ static int open_walk_nofollow(int root_fd, const char *path)
 
 /* Resolve a mountinfo path inside the namespace's root; a symlink anywhere on
  * the way is refused (-ELOOP), so a container cannot redirect the mount. */
-static int open_target(int root_fd, const char *path)
+int remount_open_target(int root_fd, const char *path)
 {
         struct remount_open_how how = {
                 .flags = O_PATH | O_CLOEXEC,
@@ -116,7 +117,7 @@ static int fd_mount_id_fdinfo(int proc_fd, int fd, int *ret)
         return 0;
 }
 
-static int fd_mount_id(int proc_fd, int fd, int *ret)
+int remount_fd_mount_id(int proc_fd, int fd, int *ret)
 {
         struct statx stx;
 
@@ -150,16 +151,42 @@ static int attach(int clone_fd, int target_fd, unsigned extra)
  * before falling back to detach-then-attach. */
 #define BENEATH_ATTEMPTS 5
 
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC 0x65735546
+#endif
+
+/* The entry at target was lost during the heal (unmounted by propagation
+ * from another namespace, or an attach that failed after its detach):
+ * attach a fresh one, unless a FUSE mount is there again by now. */
+static int restore(int target, int clone_fd, const struct remount_heal_flags *flags,
+                   enum remount_method *ret_method)
+{
+        struct statfs sfs;
+
+        /* A dead FUSE mount answers ENOTCONN: it is one too. */
+        if (fstatfs(target, &sfs) < 0)
+                return errno == ENOTCONN || errno == ECONNABORTED ? -EEXIST : -errno;
+        if (sfs.f_type == FUSE_SUPER_MAGIC)
+                return -EEXIST;
+        if (flags->fail_attach)
+                return -EIO;
+        *ret_method = REMOUNT_METHOD_RESTORE;
+        return attach(clone_fd, target, 0);
+}
+
 int remount_heal_entry(int proc_fd, int root_fd, const char *target_path, int mount_id,
-                       int clone_fd, bool no_beneath, enum remount_method *ret_method)
+                       int clone_fd, const struct remount_heal_flags *flags,
+                       enum remount_method *ret_method)
 {
         _cleanup_close_ int target = -1;
         int id, r;
 
-        target = open_target(root_fd, target_path);
+        target = remount_open_target(root_fd, target_path);
         if (target < 0)
                 return target;
-        r = fd_mount_id(proc_fd, target, &id);
+        if (flags->restore)
+                return restore(target, clone_fd, flags, ret_method);
+        r = remount_fd_mount_id(proc_fd, target, &id);
         if (r < 0)
                 return r;
         if (id != mount_id)
@@ -167,7 +194,8 @@ int remount_heal_entry(int proc_fd, int root_fd, const char *target_path, int mo
 
         /* Fresh mount beneath, then drop the stale one: readers go from the
          * dead file straight to the live one, never to what lies under. */
-        for (int attempt = 0; !no_beneath && attempt < BENEATH_ATTEMPTS; attempt++) {
+        for (int attempt = 0; !flags->no_beneath && !flags->fail_attach && attempt < BENEATH_ATTEMPTS;
+             attempt++) {
                 r = attach(clone_fd, target, MOVE_MOUNT_BENEATH);
                 if (r == 0) {
                         *ret_method = REMOUNT_METHOD_BENEATH;
@@ -186,10 +214,12 @@ int remount_heal_entry(int proc_fd, int root_fd, const char *target_path, int mo
         r = detach_fd(target);
         if (r == 0) {
                 closep(&target);
-                target = open_target(root_fd, target_path);
+                *ret_method = REMOUNT_METHOD_REPLACE;
+                if (flags->fail_attach)
+                        return -EIO;
+                target = remount_open_target(root_fd, target_path);
                 if (target < 0)
                         return target;
-                *ret_method = REMOUNT_METHOD_REPLACE;
                 return attach(clone_fd, target, 0);
         }
         /* MNT_LOCKED (copied into a user namespace): it cannot go, cover it. */
@@ -198,4 +228,3 @@ int remount_heal_entry(int proc_fd, int root_fd, const char *target_path, int mo
         *ret_method = REMOUNT_METHOD_ON_TOP;
         return attach(clone_fd, target, 0);
 }
-

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "lxcfs/fileio.h"
@@ -26,10 +27,15 @@
 
 enum mode { MODE_HEAL, MODE_DRY_RUN, MODE_LIST };
 
+/* LXCFS_REMOUNT_TEST_FAIL_ATTACH: "first" (the first pass only) or any
+ * other value (every pass). */
+enum fail_attach { FAIL_ATTACH_NEVER, FAIL_ATTACH_FIRST, FAIL_ATTACH_ALWAYS };
+
 struct cli {
         const char *mountpoint;
         enum mode mode;
         bool verbose;
+        enum fail_attach fail_attach;
         struct remount_heal_opts heal;
 };
 
@@ -42,11 +48,17 @@ struct totals {
  * them busy, more only add contention on those grace periods. */
 #define N_WORKERS 8
 
+/* Heal passes: the first, then at most two more for entries that the
+ * check after a pass finds gone or stale again (mount propagation). */
+#define MAX_PASSES 3
+
 struct walk_ctx {
         const struct cli *cli;
         const struct remount_live *live;
         struct totals t;
         struct remount_pool *pool;
+        struct remount_probe_cache probes;
+        struct remount_survey survey;
 };
 
 static void help(void)
@@ -84,6 +96,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
                 .heal.no_beneath = getenv("LXCFS_REMOUNT_TEST_NO_BENEATH") != NULL,
                 .heal.stall_first_worker = getenv("LXCFS_REMOUNT_TEST_STALL_WORKER") != NULL,
         };
+        const char *fail = getenv("LXCFS_REMOUNT_TEST_FAIL_ATTACH");
+        if (fail && *fail)
+                cli->fail_attach = streq(fail, "first") ? FAIL_ATTACH_FIRST : FAIL_ATTACH_ALWAYS;
         while ((c = getopt_long(argc, argv, "nlt:vhV", opts, NULL)) >= 0) {
                 char *end;
                 unsigned long v;
@@ -158,22 +173,65 @@ static void list_ns(const struct remount_ns *ns)
         }
 }
 
-static void report_failure(const struct remount_ns *ns, const struct remount_entry *e)
-{
-        const char *why;
+static const char *entries(size_t n) { return n == 1 ? "entry" : "entries"; }
+static const char *namespaces(size_t n) { return n == 1 ? "namespace" : "namespaces"; }
 
-        switch (e->result) {
-        case -ELOOP:     why = "a symlink is on its path, refusing to mount through it"; break;
-        case -ESTALE:    why = "the path no longer leads to the mount listed in mountinfo"; break;
-        case -ETIMEDOUT: why = "the namespace did not answer in time"; break;
-        default:         why = NULL;
+static const char *failure_reason(int r)
+{
+        switch (r) {
+        case -ELOOP:     return "a symlink is on its path, refusing to mount through it";
+        case -ESTALE:    return "the path no longer leads to the mount listed in mountinfo";
+        case -ETIMEDOUT: return "the namespace did not answer in time";
+        default:         return NULL;
         }
-        if (why)
+}
+
+static void report_failure(const struct remount_ns *ns, const struct remount_entry *e,
+                           enum remount_state now)
+{
+        const char *why = failure_reason(e->result);
+
+        if (now == REMOUNT_MISSING && e->result == 0)
+                log_warning("Lost the lxcfs entry at %s in mnt:[%" PRIu64 "] (pid %d) during the "
+                            "heal and could not restore it: readers there see the host's file",
+                            e->target, ns->ino, (int) ns->pid);
+        else if (now == REMOUNT_MISSING)
+                log_warning_errno(e->result, "Lost the lxcfs entry at %s in mnt:[%" PRIu64 "] (pid %d) "
+                                  "during the heal and could not restore it (%m): readers there "
+                                  "see the host's file", e->target, ns->ino, (int) ns->pid);
+        else if (why)
                 log_warning("Could not rebind %s in mnt:[%" PRIu64 "] (pid %d): %s",
                             e->target, ns->ino, (int) ns->pid, why);
-        else
+        else if (e->result < 0)
                 log_warning_errno(e->result, "Could not rebind %s in mnt:[%" PRIu64 "] (pid %d): %m",
                                   e->target, ns->ino, (int) ns->pid);
+        else
+                log_warning("Could not rebind %s in mnt:[%" PRIu64 "] (pid %d): it is stale again",
+                            e->target, ns->ino, (int) ns->pid);
+}
+
+/* Entries whose server could not say whether it is alive are left alone:
+ * one warning per namespace. */
+static void warn_unknown(const struct walk_ctx *ctx, const struct remount_ns *ns)
+{
+        const struct remount_entry *first = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < ns->n_entries; i++)
+                if (ns->entries[i].state == REMOUNT_UNKNOWN) {
+                        first = first ?: &ns->entries[i];
+                        n++;
+                }
+        if (!first)
+                return;
+        if (first->probe == REMOUNT_PROBE_NO_ANSWER)
+                log_warning("Left %zu lxcfs %s in mnt:[%" PRIu64 "] (pid %d) alone (%s first): their "
+                            "server did not answer in %u ms", n, entries(n), ns->ino, (int) ns->pid,
+                            first->target, ctx->cli->heal.timeout_ms);
+        else
+                log_warning_errno(first->probe_err, "Left %zu lxcfs %s in mnt:[%" PRIu64 "] (pid %d) "
+                                  "alone (%s first): asking their server failed: %m", n, entries(n),
+                                  ns->ino, (int) ns->pid, first->target);
 }
 
 /* A container that exits during the walk takes its mounts with it; what
@@ -195,44 +253,64 @@ static bool entry_vanished(const struct remount_ns *ns, const struct remount_ent
         return true;
 }
 
-static void account(struct walk_ctx *ctx, const struct remount_ns *ns)
+/* The outcome of one surveyed namespace, once the passes are over. */
+static void account(struct walk_ctx *ctx, const struct remount_survey_ns *sn)
 {
+        const struct remount_ns *ns = &sn->ns;
         size_t ok = 0;
 
+        if (sn->gone)
+                return;
         for (size_t i = 0; i < ns->n_entries; i++) {
                 const struct remount_entry *e = &ns->entries[i];
+                enum remount_state now = sn->now[i];
+                bool was_stale = e->state == REMOUNT_STALE;
 
-                if (e->state != REMOUNT_STALE)
+                if (!was_stale && e->state != REMOUNT_LIVE)
                         continue;
-                if (e->result < 0 && entry_vanished(ns, e)) {
+                if (now == REMOUNT_LIVE) {
+                        ok += was_stale || sn->attempted[i];
+                        continue;
+                }
+                if (now != REMOUNT_STALE && now != REMOUNT_MISSING)
+                        continue;       /* covered, or another instance's since */
+                /* Stale and not healed: its path did not lead to it, or its
+                 * last try failed; gone with its container: no failure. */
+                if (now == REMOUNT_STALE && e->result < 0 && entry_vanished(ns, e)) {
                         log_debug("mnt:[%" PRIu64 "] (pid %d) went away during the walk; skipped %s",
                                   ns->ino, (int) ns->pid, e->target);
                         continue;
                 }
-                if (e->result < 0) {
-                        report_failure(ns, e);
-                        ctx->t.failed++;
-                        continue;
-                }
-                log_debug("Rebound %s in mnt:[%" PRIu64 "] (pid %d) to %s%s (%s)", e->target,
-                          ns->ino, (int) ns->pid, ctx->live->mountpoint, e->root,
-                          remount_method_to_string(e->method));
-                ok++;
+                report_failure(ns, e, now);
+                ctx->t.failed++;
         }
         ctx->t.rebound += ok;
         ctx->t.ns_touched += ok > 0;
 }
 
-static void on_healed(struct remount_ns *ns, void *userdata)
+static void on_healed(struct remount_ns *job, void *userdata)
 {
-        account(userdata, ns);
+        struct walk_ctx *ctx = userdata;
+
+        for (size_t i = 0; i < job->n_entries; i++) {
+                const struct remount_entry *e = &job->entries[i];
+
+                if (remount_entry_needs_heal(e) && e->result == 0)
+                        log_debug("Rebound %s in mnt:[%" PRIu64 "] (pid %d) to %s%s (%s)", e->target,
+                                  job->ino, (int) job->pid, ctx->live->mountpoint, e->root,
+                                  remount_method_to_string(e->method));
+        }
+        remount_survey_take_results(&ctx->survey, job);
 }
 
 static int on_namespace(struct remount_ns *ns, void *userdata)
 {
         struct walk_ctx *ctx = userdata;
-        size_t stale = remount_ns_count(ns, REMOUNT_STALE);
+        size_t stale = 0;
 
+        remount_ns_probe(ctx->live->proc_fd, ns, &ctx->probes);
+        for (size_t i = 0; i < ns->n_entries; i++)
+                stale += remount_entry_needs_heal(&ns->entries[i]);
         ctx->t.ns_lxcfs++;
         ctx->t.stale += stale;
         switch (ctx->cli->mode) {
@@ -240,17 +318,63 @@ static int on_namespace(struct remount_ns *ns, void *userdata)
                 list_ns(ns);
                 return 0;
         case MODE_DRY_RUN:
+                warn_unknown(ctx, ns);
                 for (size_t i = 0; i < ns->n_entries; i++)
-                        if (ns->entries[i].state == REMOUNT_STALE)
+                        if (remount_entry_needs_heal(&ns->entries[i]))
                                 log_info("Would rebind %s in mnt:[%" PRIu64 "] (pid %d) to %s%s",
                                          ns->entries[i].target, ns->ino, (int) ns->pid,
                                          ctx->live->mountpoint, ns->entries[i].root);
                 ctx->t.ns_touched += stale > 0;
                 return 0;
         case MODE_HEAL:
-                return stale > 0 ? remount_pool_submit(ctx->pool, ns) : 0;
+                warn_unknown(ctx, ns);
+                /* Nothing changes until every namespace is recorded. */
+                return remount_survey_add(&ctx->survey, ns);
         }
         return 0;
+}
+
+/* Heal what the survey found, check every namespace again, heal again what
+ * propagation undid. */
+static int heal_all(struct walk_ctx *ctx)
+{
+        size_t todo = 0, sent;
+        int r;
+
+        for (int pass = 0; pass < MAX_PASSES; pass++) {
+                enum fail_attach f = ctx->cli->fail_attach;
+
+                remount_pool_set_fail_attach(ctx->pool, f == FAIL_ATTACH_ALWAYS ||
+                                                        (f == FAIL_ATTACH_FIRST && pass == 0));
+                r = remount_survey_submit(&ctx->survey, ctx->pool, &sent);
+                remount_pool_drain(ctx->pool);
+                if (r < 0)
+                        return r;
+                if (sent == 0)
+                        break;
+                r = remount_survey_verify(&ctx->survey, ctx->live, &todo);
+                if (r < 0)
+                        return r;
+                if (todo == 0)
+                        break;
+                log_debug("%zu mount namespaces need another pass", todo);
+        }
+        for (size_t i = 0; i < ctx->survey.n; i++)
+                account(ctx, &ctx->survey.v[i]);
+        return 0;
+}
+
+/* The survey keeps /proc/PID of every namespace with lxcfs entries open
+ * until the check after the heal: 1,000 containers pass systemd's default
+ * soft limit of 1,024. */
+static void raise_fd_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
 }
 
 static long long elapsed_ms(const struct timespec *start)
@@ -279,8 +403,6 @@ static int open_live(const char *mountpoint, struct remount_live *live)
         }
 }
 
-static const char *entries(size_t n) { return n == 1 ? "entry" : "entries"; }
-static const char *namespaces(size_t n) { return n == 1 ? "namespace" : "namespaces"; }
 
 static void summarize(const struct cli *cli, const struct totals *t,
                       const struct remount_walk_stats *ws, long long ms)
@@ -322,9 +444,13 @@ int main(int argc, char **argv)
         }
         if (open_live(cli.mountpoint, &live) < 0)
                 return 1;
+        raise_fd_limit();
 
-        ctx = (struct walk_ctx) { .cli = &cli, .live = &live };
-        if (cli.mode == MODE_HEAL) {
+        ctx = (struct walk_ctx) {
+                .cli = &cli, .live = &live, .probes.timeout_ms = cli.heal.timeout_ms,
+        };
+        r = remount_walk(live.proc_fd, &live, on_namespace, &ctx, &ws);
+        if (r == 0 && cli.mode == MODE_HEAL) {
                 const char *nw = getenv("LXCFS_REMOUNT_TEST_WORKERS");
 
                 r = remount_pool_new(&live, &cli.heal, nw ? (unsigned) atoi(nw) : N_WORKERS,
@@ -333,18 +459,17 @@ int main(int argc, char **argv)
                         log_error_errno(r, "Failed to set up the workers: %m");
                         return 1;
                 }
-        }
-        r = remount_walk(live.proc_fd, &live, on_namespace, &ctx, &ws);
-        if (ctx.pool) {
-                remount_pool_drain(ctx.pool);
+                r = heal_all(&ctx);
                 remount_pool_free(ctx.pool);
         }
+        remount_probe_cache_done(&ctx.probes);
+        remount_survey_done(&ctx.survey);
         if (r == -ENOSYS) {
                 log_error("This kernel has no open_tree(): Linux 5.2 or newer is needed");
                 return 1;
         }
         if (r < 0) {
-                log_error_errno(r, "Failed to walk the mount namespaces: %m");
+                log_error_errno(r, "Failed to heal the mount namespaces: %m");
                 return 1;
         }
 

@@ -16,6 +16,8 @@ static const char *const state_names[] = {
         [REMOUNT_FOREIGN] = "foreign",
         [REMOUNT_HIDDEN]  = "hidden",
         [REMOUNT_INVALID] = "invalid",
+        [REMOUNT_UNKNOWN] = "unknown",
+        [REMOUNT_MISSING] = "missing",
 };
 
 const char *remount_state_to_string(enum remount_state s)
@@ -28,6 +30,7 @@ static const char *const method_names[] = {
         [REMOUNT_METHOD_BENEATH] = "beneath",
         [REMOUNT_METHOD_REPLACE] = "replace",
         [REMOUNT_METHOD_ON_TOP]  = "on top",
+        [REMOUNT_METHOD_RESTORE] = "restored",
 };
 
 const char *remount_method_to_string(enum remount_method m)
@@ -42,6 +45,13 @@ void remount_entries_free(struct remount_entry *e, size_t n)
                 free(e[i].root);
         }
         free(e);
+}
+
+bool remount_entry_needs_heal(const struct remount_entry *e)
+{
+        if (e->state == REMOUNT_MISSING)
+                return true;
+        return e->state == REMOUNT_STALE && e->probe == REMOUNT_PROBE_DEAD;
 }
 
 size_t remount_ns_count(const struct remount_ns *ns, enum remount_state s)

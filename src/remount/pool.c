@@ -43,6 +43,8 @@
 struct job_head {
         uint32_t n_entries;
         uint32_t no_beneath;
+        uint32_t fail_attach;
+        uint32_t unused;        /* keeps the entries after the head 8-byte aligned */
 };
 
 /* n_entries of these follow the head, then for each its root in the lxcfs
@@ -51,9 +53,13 @@ struct job_entry {
         uint64_t attr;
         int32_t index;
         int32_t mount_id;
+        uint32_t restore;       /* the entry is gone: attach, replace nothing */
         uint32_t root_size;
         uint32_t target_size;
 };
+
+_Static_assert(sizeof(struct job_head) % _Alignof(struct job_entry) == 0,
+               "job entries follow the head, aligned");
 
 struct job_result {
         int32_t index;
@@ -185,11 +191,15 @@ static size_t run_job(const struct remount_pool *pool, const char *msg, size_t l
                 r = -errno;
         for (size_t i = 0; i < n; i++) {
                 enum remount_method method = REMOUNT_METHOD_NONE;
+                struct remount_heal_flags flags = {
+                        .no_beneath = head->no_beneath, .fail_attach = head->fail_attach,
+                        .restore = ent[i].restore,
+                };
                 int rr = r < 0 ? r : clones[i];
 
                 if (rr >= 0)
                         rr = remount_heal_entry(pool->live->proc_fd, fds[1], targets[i], ent[i].mount_id,
-                                                clones[i], head->no_beneath, &method);
+                                                clones[i], &flags, &method);
                 res[i] = (struct job_result) { .index = ent[i].index, .result = rr, .method = method };
         }
         mount_changes_end();
@@ -476,14 +486,16 @@ static int idle_worker(struct remount_pool *pool, struct worker **ret)
 
 static bool to_send(const struct remount_entry *e)
 {
-        return e->state == REMOUNT_STALE && e->result == -ECHILD;
+        return remount_entry_needs_heal(e) && e->result == -ECHILD;
 }
 
 /* Send w the next stale entries of p from *pos on, as many as fit in one
  * message. An entry too long to send gets its error right away. */
 static void send_chunk(struct remount_pool *pool, struct worker *w, struct pool_ns *p, size_t *pos)
 {
-        struct job_head head = { .no_beneath = pool->opts.no_beneath };
+        struct job_head head = {
+                .no_beneath = pool->opts.no_beneath, .fail_attach = pool->opts.fail_attach,
+        };
         struct job_entry ent[JOB_MAX_ENTRIES];
         size_t used = 0, budget = JOB_MAX_BYTES - sizeof(head) - sizeof(ent);
         union job_control control = {};
@@ -513,6 +525,7 @@ static void send_chunk(struct remount_pool *pool, struct worker *w, struct pool_
                 budget -= root_size + target_size;
                 ent[head.n_entries] = (struct job_entry) {
                         .attr = e->attr, .index = (int32_t) *pos, .mount_id = e->mount_id,
+                        .restore = e->state == REMOUNT_MISSING,
                         .root_size = (uint32_t) root_size, .target_size = (uint32_t) target_size,
                 };
                 w->sent[head.n_entries++] = (int32_t) *pos;
@@ -555,13 +568,17 @@ int remount_pool_submit(struct remount_pool *pool, struct remount_ns *ns)
         if (!p)
                 return -ENOMEM;
         p->ns = *ns;
-        *ns = (struct remount_ns) { .ino = ns->ino, .pid = ns->pid, .ns_fd = -1, .root_fd = -1, .pid_dir_fd = -1 };
+        *ns = (struct remount_ns) { .ino = ns->ino, .pid = ns->pid, .ns_fd = -1, .root_fd = -1,
+                                    .pid_dir_fd = -1, .index = ns->index };
         p->n_holds = 1;
         for (size_t i = 0; i < p->ns.n_entries; i++) {
                 struct remount_entry *e = &p->ns.entries[i];
 
                 e->method = REMOUNT_METHOD_NONE;
-                e->result = e->state == REMOUNT_STALE ? -ECHILD : 0;   /* until a worker says otherwise */
+                /* -ECHILD until a worker says otherwise; a stale entry that
+                 * is not handed over keeps what its probe got. */
+                e->result = remount_entry_needs_heal(e) ? -ECHILD :
+                            e->state == REMOUNT_STALE ? (e->probe_err ?: -ESTALE) : 0;
         }
         while (any_to_send(p, pos)) {
                 struct worker *w = NULL;
@@ -578,6 +595,11 @@ int remount_pool_submit(struct remount_pool *pool, struct remount_ns *ns)
         }
         pool_ns_release(pool, p);
         return 0;
+}
+
+void remount_pool_set_fail_attach(struct remount_pool *pool, bool fail)
+{
+        pool->opts.fail_attach = fail;
 }
 
 void remount_pool_drain(struct remount_pool *pool)
