@@ -145,9 +145,10 @@ static bool is_registered(struct loadavg_sampler *s, int idx)
         return opens_of(idx) == before && loadavg_sampler_size(s) == size;
 }
 
-static int count_open_fds(void)
+/* Entries of a /proc/self directory, "." and ".." left out. */
+static int count_entries(const char *path)
 {
-        DIR *d = opendir("/proc/self/fd");
+        DIR *d = opendir(path);
         struct dirent *de;
         int n = 0;
 
@@ -157,7 +158,12 @@ static int count_open_fds(void)
                 if (de->d_name[0] != '.')
                         n++;
         closedir(d);
-        return n - 1; /* the directory's own fd */
+        return n;
+}
+
+static int count_open_fds(void)
+{
+        return count_entries("/proc/self/fd") - 1; /* the directory's own fd */
 }
 
 static void test_register_and_decay(void)
@@ -416,17 +422,7 @@ static void *reader_thread(void *arg)
 
 static int count_threads(void)
 {
-        DIR *d = opendir("/proc/self/task");
-        struct dirent *de;
-        int n = 0;
-
-        if (!d)
-                return -1;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        n++;
-        closedir(d);
-        return n;
+        return count_entries("/proc/self/task");
 }
 
 /* The real thread with a 1 ms interval against 4 readers, with a cap
