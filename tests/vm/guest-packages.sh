@@ -110,6 +110,7 @@ if wait_for 30 eval '[[ $(prop MainPID) != "$pid" && $(prop MainPID) != 0 ]] && 
 else
         fail "kill -9: systemd starts a new daemon within 30 s"
         diag "state $(prop ActiveState)/$(prop SubState), MainPID $(prop MainPID), NRestarts $(prop NRestarts)"
+        diag "$(journalctl -b --no-pager -o short-precise -n 80 2>&1)"
 fi
 sleep 1
 diag "$(printf '%s\n' "${events[@]}")"
