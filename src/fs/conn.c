@@ -269,12 +269,16 @@ static unsigned replay_journal(struct conn *c)
 
                 if (!handover_slot_busy(&c->state, i))
                         continue;
-                if (copy && h->len >= sizeof(*h) && h->len <= c->state.hdr->slot_size) {
-                        memcpy(copy, h, h->len);
-                        conn_process(c, copy, h->len);
-                        n++;
+                if (!copy || h->len < sizeof(*h) || h->len > c->state.hdr->slot_size) {
+                        handover_slot_clear(&c->state, i);
+                        continue;
                 }
+                memcpy(copy, h, h->len);
+                /* Cleared before it is answered: a request that kills its
+                 * daemon must not kill every next one in a crash loop. */
                 handover_slot_clear(&c->state, i);
+                conn_process(c, copy, h->len);
+                n++;
         }
         return n;
 }

@@ -181,13 +181,16 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+        /* Taken before the reply: replying frees req. */
+        struct lxcfs_fs *fs = fs_of(req);
         int r = do_open(req, ino, fi);
 
         if (r < 0)
                 fuse_reply_err(req, -r);
         else if (fuse_reply_open(req, fi) == -ENOENT)
-                /* The opener was interrupted: nobody will release this. */
-                handle_release(&fs_of(req)->handles, fi->fh);
+                /* The opener was interrupted, or the request was already
+                 * answered before a handover: nobody will release this. */
+                handle_release(&fs->handles, fi->fh);
 }
 
 static void reply_slice(fuse_req_t req, const struct content *c, size_t size, off_t off)
