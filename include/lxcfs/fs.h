@@ -7,12 +7,14 @@
 #include <fuse_lowlevel.h>
 
 #include "lxcfs/handles.h"
+#include "lxcfs/passthrough.h"
 #include "lxcfs/vfile.h"
 #include "lxcfs/vtree.h"
 
 struct lxcfs_fs {
         struct vtree tree;
         struct handle_table handles;
+        struct passthrough pt;   /* off until passthrough_start() */
         const struct lxcfs_options *opts;
         const struct cg_hierarchies *cg;
         struct loadavg_sampler *loadavg;
