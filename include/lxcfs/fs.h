@@ -19,6 +19,7 @@ struct lxcfs_fs {
         const struct cg_hierarchies *cg;
         struct loadavg_sampler *loadavg;
         double attr_timeout;     /* the tree never changes: cache it long */
+        const char *save_text_dir;   /* test hook: LXCFS_TEST_SAVE_TEXT */
 };
 
 int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@ int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
 
         *fs = (struct lxcfs_fs) { .opts = opts, .cg = cg, .loadavg = loadavg,
                                   .attr_timeout = 86400.0 };
+        fs->save_text_dir = getenv("LXCFS_TEST_SAVE_TEXT");
         r = vtree_build(vfile_table, vfile_table_size, &fs->tree);
         if (r < 0)
                 return log_error_errno(r, "Failed to build the file tree: %m");
@@ -116,6 +118,26 @@ static void maybe_hang(const char *path)
                 pause();
 }
 
+/* Test hook (lxcfs(8), ENVIRONMENT): LXCFS_TEST_SAVE_TEXT=DIR keeps the
+ * text rendered for each open as DIR/<path with '_' for '/'>.<pid>, so a
+ * test compares what a reader got with what was rendered, byte for byte,
+ * whichever path the reads took. */
+static void maybe_save_text(const struct lxcfs_fs *fs, const struct vnode *n, pid_t pid,
+                            const struct content *c)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+
+        if (!fs->save_text_dir || asprintf(&path, "%s/%s.%d", fs->save_text_dir, n->path, (int) pid) < 0)
+                return;
+        for (char *p = path + strlen(fs->save_text_dir) + 1; *p; p++)
+                if (*p == '/')
+                        *p = '_';
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, c->data, c->len) != (ssize_t) c->len)
+                log_warning_errno(errno, "Test hook: saving %s failed: %m", path);
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
         struct lxcfs_fs *fs = fs_of(req);
@@ -170,6 +192,7 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
         r = lxcfs_fs_render(fs, n, caller->pid, &c);
         if (r < 0)
                 return r;
+        maybe_save_text(fs, n, caller->pid, c);
         passthrough_open(&fs->pt, n->ino, c, pto);
         log_debug("open %s by pid %d: %zu bytes, %s", n->path, (int) caller->pid, c->len,
                   passthrough_kind_name(pto->kind));
