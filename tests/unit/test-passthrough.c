@@ -230,6 +230,96 @@ out:
         rmdir(dir);
 }
 
+/* The state of a previous layout is adopted; a newer one is not. */
+static void test_state_versions(void)
+{
+        struct handover_state s, again;
+        int fd;
+
+        if (handover_state_create(&s) < 0) {
+                tap_ok(0, "handover_state_create: %m");
+                return;
+        }
+        tap_ok(s.hdr->version == 2, "new states are version 2 (the backing table)");
+        s.hdr->version = 1;
+        handover_state_seal(&s);
+        fd = fcntl(s.fd, F_DUPFD_CLOEXEC, 3);
+        tap_ok(handover_state_open(fd, &again) == 0 && handover_backing_table(&again)[0].ino == 0,
+               "a version 1 state is adopted, with an empty backing table");
+        handover_state_close(&again);
+        s.hdr->version = 3;
+        handover_state_seal(&s);
+        fd = fcntl(s.fd, F_DUPFD_CLOEXEC, 3);
+        tap_ok(handover_state_open(fd, &again) == -EBADMSG, "a version 3 state is refused");
+        handover_state_close(&s);
+}
+
+/* Backing ids belong to the connection: the next process finds them in
+ * the state, keeps naming them and closes them with their last open. */
+static void test_adopted_backing(void)
+{
+        char dir[] = "/tmp/lxcfs-test-passthrough.XXXXXX";
+        char a[] = "text one\n";
+        struct content *ca = NULL;
+        struct passthrough pt1, pt2;
+        struct passthrough_open o1, o2;
+        struct conn c1, c2;
+        int r;
+
+        if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) < 0) {
+                skip_tests(6, "needs root and /dev/fuse");
+                return;
+        }
+        if (!mkdtemp(dir)) {
+                tap_ok(0, "mkdtemp: %m");
+                return;
+        }
+        content_new(strdup(a), strlen(a), &ca);
+        r = conn_mount(&c1, dir, &(struct conn_mount_options) { .passthrough = true }, &no_ops, NULL);
+        if (r < 0 || !c1.passthrough) {
+                skip_tests(6, "no passthrough on this mount");
+                goto out1;
+        }
+        passthrough_init(&pt1);
+        passthrough_start(&pt1, c1.fd, &c1.state, true, "");
+        passthrough_open(&pt1, 4, ca, &o1);
+        passthrough_open(&pt1, 4, ca, &o2);
+        tap_ok(o1.kind == PT_OPEN_NEW && o2.kind == PT_OPEN_SHARE, "two opens share a backing file");
+        conn_mark_drained(&c1);
+
+        r = conn_adopt(&c2, fcntl(c1.fd, F_DUPFD_CLOEXEC, 3), fcntl(c1.state.fd, F_DUPFD_CLOEXEC, 3),
+                       dir, &no_ops, NULL);
+        tap_ok(r == 0 && c2.passthrough, "adopted: passthrough was negotiated for this connection (%d)", r);
+        if (r < 0)
+                goto out2;
+        passthrough_init(&pt2);
+        passthrough_start(&pt2, c2.fd, &c2.state, true, "");
+        passthrough_open(&pt2, 4, ca, &o2);
+        tap_ok(o2.kind == PT_OPEN_DIRECT && o2.backing_id == o1.backing_id,
+               "the next process names the same id (its text unknown: reads through it)");
+        passthrough_release(&pt2, 4);
+        passthrough_release(&pt2, 4);
+        tap_ok(handover_backing_table(&c2.state)[0].users == 1,
+               "releases of the previous process's opens are counted");
+        passthrough_release(&pt2, 4);
+        tap_ok(handover_backing_table(&c2.state)[0].ino == 0 && !backing_id_open(c2.fd, o1.backing_id),
+               "the last release closes the previous process's id");
+        passthrough_open(&pt2, 4, ca, &o2);
+        tap_ok(o2.kind == PT_OPEN_NEW && o2.backing_id > 0, "then a new backing file (id %d)", o2.backing_id);
+        passthrough_release(&pt2, 4);
+        passthrough_done(&pt2);
+        (void) conn_unmount(&c2);
+        conn_close(&c2);
+out2:
+        passthrough_done(&pt1);
+out1:
+        (void) conn_unmount(&c1);
+        conn_close(&c1);
+        content_unref(ca);
+        (void) umount2(dir, MNT_DETACH);
+        rmdir(dir);
+}
+
 int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -237,5 +327,7 @@ int main(void)
         test_open_reply();
         test_decide();
         test_on_mount();
+        test_state_versions();
+        test_adopted_backing();
         return tap_done();
 }
