@@ -66,7 +66,9 @@ struct handover_header {
 
 /* One inode's backing file: every open of an inode whose backing file is
  * active must name it (fs/fuse/iomode.c), so there is at most one per
- * inode. users counts the opens answered with it, not yet released. */
+ * inode. users counts the opens answered with it, not yet released; an
+ * entry without users is idle (kept for the next open by the process that
+ * registered it, closed by the next process). */
 struct handover_backing {
         uint64_t ino;            /* 0: free entry */
         int32_t backing_id;

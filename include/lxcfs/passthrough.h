@@ -70,6 +70,11 @@ struct passthrough {
         /* The text of each active backing file, NULL when a previous
          * process registered it. */
         struct content *text[HANDOVER_BACKING_MAX];
+        /* Our memfd behind each entry, -1 for a previous process's. An
+         * entry of ours stays registered when its last open ends (users
+         * 0): the next open of the inode writes its text into the same
+         * memfd instead of registering a new one. */
+        int memfd[HANDOVER_BACKING_MAX];
         char reason[160];
 };
 
@@ -111,7 +116,8 @@ const char *passthrough_kind_name(enum passthrough_open_kind kind);
  * (or, when the inode has an active backing file, PT_OPEN_DIRECT). */
 void passthrough_open(struct passthrough *pt, uint64_t ino, struct content *text,
                       struct passthrough_open *ret);
-/* One user of ino's backing file is gone; the last one closes its id. */
+/* One user of ino's backing file is gone. After the last one, our memfd
+ * waits for the next open; a previous process's id is closed. */
 void passthrough_release(struct passthrough *pt, uint64_t ino);
 
 /* Arm this thread's next open reply with o (nothing for PT_OPEN_PLAIN);

@@ -71,8 +71,18 @@ const char *passthrough_kind_name(enum passthrough_open_kind kind)
 void passthrough_init(struct passthrough *pt)
 {
         *pt = (struct passthrough) { .fuse_fd = -1 };
+        for (unsigned i = 0; i < HANDOVER_BACKING_MAX; i++)
+                pt->memfd[i] = -1;
         snprintf(pt->reason, sizeof(pt->reason), "not set up");
         pthread_mutex_init(&pt->lock, NULL);
+}
+
+static void close_backing(int fuse_fd, int32_t id)
+{
+        uint32_t arg = (uint32_t) id;
+
+        if (ioctl(fuse_fd, LXCFS_FUSE_DEV_IOC_BACKING_CLOSE, &arg) < 0)
+                log_debug_errno(errno, "Closing backing file %d failed: %m", (int) id);
 }
 
 void passthrough_start(struct passthrough *pt, int fuse_fd, struct handover_state *state,
@@ -83,13 +93,17 @@ void passthrough_start(struct passthrough *pt, int fuse_fd, struct handover_stat
 
         pt->fuse_fd = fuse_fd;
         pt->table = t;
-        /* A previous process's entries stay until their opens end; an
-         * entry that makes no sense is forgotten. */
+        /* A previous process's entries in use stay until their opens end;
+         * its idle ones (we have no fd to their memfd) are closed; an entry
+         * that makes no sense is forgotten. */
         for (unsigned i = 0; i < HANDOVER_BACKING_MAX; i++) {
-                if (t[i].ino && t[i].backing_id > 0 && t[i].users > 0)
+                if (t[i].ino && t[i].backing_id > 0 && t[i].users > 0) {
                         kept++;
-                else
-                        t[i] = (struct handover_backing) { 0 };
+                        continue;
+                }
+                if (t[i].ino && t[i].backing_id > 0)
+                        close_backing(fuse_fd, t[i].backing_id);
+                t[i] = (struct handover_backing) { 0 };
         }
         if (kept)
                 log_info("Kept %u backing file%s of the previous process (passthrough opens still "
@@ -100,8 +114,13 @@ void passthrough_start(struct passthrough *pt, int fuse_fd, struct handover_stat
 
 void passthrough_done(struct passthrough *pt)
 {
-        for (unsigned i = 0; i < HANDOVER_BACKING_MAX; i++)
+        /* The ids stay registered: the connection may go on with the next
+         * process, which closes the idle ones. */
+        for (unsigned i = 0; i < HANDOVER_BACKING_MAX; i++) {
                 content_unref(pt->text[i]);
+                if (pt->memfd[i] >= 0)
+                        close(pt->memfd[i]);
+        }
         pthread_mutex_destroy(&pt->lock);
         *pt = (struct passthrough) { .fuse_fd = -1 };
 }
@@ -123,19 +142,13 @@ static struct handover_backing *find_entry(struct passthrough *pt, uint64_t ino)
         return NULL;
 }
 
-/* The rendered text in a memfd, registered with the connection. The
- * kernel keeps its own reference: the memfd is closed right away. */
-static int register_text(int fuse_fd, const struct content *text)
+/* The whole text at the start of fd, and nothing after it. */
+static int fill(int fd, const struct content *text)
 {
-        _cleanup_close_ int fd = memfd_create("lxcfs-passthrough", MFD_CLOEXEC);
-        struct lxcfs_fuse_backing_map map = { 0 };
         size_t done = 0;
-        int id;
 
-        if (fd < 0)
-                return -errno;
         while (done < text->len) {
-                ssize_t n = write(fd, text->data + done, text->len - done);
+                ssize_t n = pwrite(fd, text->data + done, text->len - done, (off_t) done);
 
                 if (n < 0) {
                         if (errno == EINTR)
@@ -144,19 +157,45 @@ static int register_text(int fuse_fd, const struct content *text)
                 }
                 done += (size_t) n;
         }
+        return ftruncate(fd, (off_t) text->len) < 0 ? -errno : 0;
+}
+
+/* The rendered text in a new memfd, registered with the connection. */
+static int register_text(int fuse_fd, const struct content *text, int *ret_fd)
+{
+        _cleanup_close_ int fd = memfd_create("lxcfs-passthrough", MFD_CLOEXEC);
+        struct lxcfs_fuse_backing_map map = { 0 };
+        int id, r;
+
+        if (fd < 0)
+                return -errno;
+        r = fill(fd, text);
+        if (r < 0)
+                return r;
         map.fd = fd;
         id = ioctl(fuse_fd, LXCFS_FUSE_DEV_IOC_BACKING_OPEN, &map);
         if (id < 0)
                 return -errno;
-        return id > 0 ? id : -EPROTO;
+        if (id == 0)
+                return -EPROTO;
+        *ret_fd = steal_fd(&fd);
+        return id;
 }
 
-static void close_backing(struct passthrough *pt, int32_t id)
+/* An idle entry of ours: no open uses its memfd (the kernel sends the
+ * release of an open after its last read), so it takes the new text. */
+static int refill_idle(struct passthrough *pt, struct handover_backing *e, const struct content *text)
 {
-        uint32_t arg = (uint32_t) id;
+        size_t i = (size_t) (e - pt->table);
+        int r;
 
-        if (ioctl(pt->fuse_fd, LXCFS_FUSE_DEV_IOC_BACKING_CLOSE, &arg) < 0)
-                log_debug_errno(errno, "Closing backing file %d failed: %m", (int) id);
+        if (pt->memfd[i] >= 0 && (r = fill(pt->memfd[i], text)) == 0)
+                return e->backing_id;
+        close_backing(pt->fuse_fd, e->backing_id);
+        if (pt->memfd[i] >= 0)
+                close(steal_fd(&pt->memfd[i]));
+        *e = (struct handover_backing) { 0 };
+        return -ENOENT;
 }
 
 /* The kernel's answer to a backing file means passthrough cannot work on
@@ -168,15 +207,19 @@ static bool refusal_is_final(int r)
                r == -EPROTO;
 }
 
-static void open_new_locked(struct passthrough *pt, uint64_t ino, struct content *text,
-                            struct passthrough_open *ret)
+static void open_new_locked(struct passthrough *pt, struct handover_backing *e, uint64_t ino,
+                            struct content *text, struct passthrough_open *ret)
 {
-        struct handover_backing *e = find_entry(pt, 0);
-        int id;
+        int id = -ENOENT, fd = -1;
 
-        if (!e)
-                return;   /* more files open than the table holds: plain */
-        id = register_text(pt->fuse_fd, text);
+        if (e)
+                id = refill_idle(pt, e, text);
+        if (id < 0) {
+                e = find_entry(pt, 0);
+                if (!e)
+                        return;   /* more files open than the table holds: plain */
+                id = register_text(pt->fuse_fd, text, &fd);
+        }
         if (id < 0) {
                 if (refusal_is_final(id)) {
                         pt->enabled = false;
@@ -189,7 +232,11 @@ static void open_new_locked(struct passthrough *pt, uint64_t ino, struct content
                         log_debug_errno(-id, "No backing file for this open: %m");
                 return;
         }
-        *e = (struct handover_backing) { .ino = ino, .backing_id = id, .users = 1 };
+        if (fd >= 0) {
+                *e = (struct handover_backing) { .ino = ino, .backing_id = id };
+                pt->memfd[e - pt->table] = fd;
+        }
+        e->users = 1;
         __atomic_add_fetch(&text->refs, 1, __ATOMIC_RELAXED);
         pt->text[e - pt->table] = text;
         *ret = (struct passthrough_open) { .kind = PT_OPEN_NEW, .backing_id = id, .ino = ino };
@@ -208,7 +255,7 @@ void passthrough_open(struct passthrough *pt, uint64_t ino, struct content *text
         e = find_entry(pt, ino);
         kind = passthrough_decide(pt->enabled, e, e ? pt->text[e - pt->table] : NULL, text);
         if (kind == PT_OPEN_NEW)
-                open_new_locked(pt, ino, text, ret);
+                open_new_locked(pt, e, ino, text, ret);
         else if (kind != PT_OPEN_PLAIN) {
                 /* Counted before the reply goes out: a release never comes
                  * before the open it ends. */
@@ -230,9 +277,11 @@ void passthrough_release(struct passthrough *pt, uint64_t ino)
         e = find_entry(pt, ino);
         if (e && e->users > 0 && --e->users == 0) {
                 i = (size_t) (e - pt->table);
-                close_backing(pt, e->backing_id);
                 content_unref(steal_pointer(&pt->text[i]));
-                *e = (struct handover_backing) { 0 };
+                if (pt->memfd[i] < 0) {
+                        close_backing(pt->fuse_fd, e->backing_id);
+                        *e = (struct handover_backing) { 0 };
+                }
         }
         pthread_mutex_unlock(&pt->lock);
 }

@@ -163,7 +163,7 @@ static void test_on_mount(void)
         int r;
 
         if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) < 0) {
-                skip_tests(12, "needs root and /dev/fuse");
+                skip_tests(13, "needs root and /dev/fuse");
                 return;
         }
         if (!mkdtemp(dir)) {
@@ -179,7 +179,7 @@ static void test_on_mount(void)
         if (r < 0)
                 goto out;
         if (!c.passthrough) {
-                skip_tests(8, "this kernel does not offer FUSE_PASSTHROUGH");
+                skip_tests(9, "this kernel does not offer FUSE_PASSTHROUGH");
                 goto unmount;
         }
         tap_ok(c.state.hdr->flags & HANDOVER_PASSTHROUGH, "negotiated, and saved for the next process");
@@ -198,10 +198,14 @@ static void test_on_mount(void)
         passthrough_release(&pt, 2);
         tap_ok(handover_backing_table(&c.state)[0].users == 1, "two released, one left");
         passthrough_release(&pt, 2);
-        tap_ok(handover_backing_table(&c.state)[0].ino == 0 && !backing_id_open(c.fd, o1.backing_id),
-               "the last release closes the backing id");
+        tap_ok(handover_backing_table(&c.state)[0].ino == 2 && handover_backing_table(&c.state)[0].users == 0,
+               "after the last release the entry is idle, still registered");
         passthrough_release(&pt, 2);
-        tap_ok(handover_backing_table(&c.state)[0].ino == 0, "an extra release is harmless");
+        tap_ok(handover_backing_table(&c.state)[0].users == 0, "an extra release is harmless");
+        passthrough_open(&pt, 2, cb, &o3);
+        tap_ok(o3.kind == PT_OPEN_NEW && o3.backing_id == o1.backing_id,
+               "the next open refills the same memfd: no new registration (id %d)", o3.backing_id);
+        passthrough_release(&pt, 2);
         passthrough_done(&pt);
 unmount:
         (void) conn_unmount(&c);
@@ -261,13 +265,13 @@ static void test_adopted_backing(void)
         char dir[] = "/tmp/lxcfs-test-passthrough.XXXXXX";
         char a[] = "text one\n";
         struct content *ca = NULL;
-        struct passthrough pt1, pt2;
+        struct passthrough pt1, pt2, pt3;
         struct passthrough_open o1, o2;
         struct conn c1, c2;
         int r;
 
         if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) < 0) {
-                skip_tests(6, "needs root and /dev/fuse");
+                skip_tests(7, "needs root and /dev/fuse");
                 return;
         }
         if (!mkdtemp(dir)) {
@@ -277,7 +281,7 @@ static void test_adopted_backing(void)
         content_new(strdup(a), strlen(a), &ca);
         r = conn_mount(&c1, dir, &(struct conn_mount_options) { .passthrough = true }, &no_ops, NULL);
         if (r < 0 || !c1.passthrough) {
-                skip_tests(6, "no passthrough on this mount");
+                skip_tests(7, "no passthrough on this mount");
                 goto out1;
         }
         passthrough_init(&pt1);
@@ -307,6 +311,12 @@ static void test_adopted_backing(void)
         passthrough_open(&pt2, 4, ca, &o2);
         tap_ok(o2.kind == PT_OPEN_NEW && o2.backing_id > 0, "then a new backing file (id %d)", o2.backing_id);
         passthrough_release(&pt2, 4);
+        /* A third process: the idle entry's memfd is not its own. */
+        passthrough_init(&pt3);
+        passthrough_start(&pt3, c2.fd, &c2.state, true, "");
+        tap_ok(handover_backing_table(&c2.state)[0].ino == 0 && !backing_id_open(c2.fd, o2.backing_id),
+               "the next process closes idle ids it cannot refill");
+        passthrough_done(&pt3);
         passthrough_done(&pt2);
         (void) conn_unmount(&c2);
         conn_close(&c2);
