@@ -31,6 +31,8 @@ struct conn {
         char *mountpoint;
         enum conn_origin origin;
         bool kernel_resend;      /* the kernel announced FUSE_HAS_RESEND */
+        bool passthrough;        /* FUSE_PASSTHROUGH negotiated at INIT */
+        const char *passthrough_off;  /* why not */
         pid_t previous_pid;      /* adopted: who served before us */
         unsigned carried_over;   /* adopted: requests resent or replayed */
         const char *carry_method;/* "resent" or "replayed from the journal" */
@@ -40,6 +42,7 @@ struct conn {
 struct conn_mount_options {
         unsigned long flags;     /* MS_* */
         const char *data;        /* extra fuse options ("default_permissions") */
+        bool passthrough;        /* accept FUSE_PASSTHROUGH if the kernel offers it */
 };
 
 /* Open /dev/fuse, mount at mountpoint (fuse.lxcfs, source "lxcfs") and
@@ -84,3 +87,7 @@ bool conn_test_flag(const char *name);
 /* From the running kernel's version (FUSE_NOTIFY_RESEND came in 6.9); the
  * INIT flags of a live connection are the authority once mounted. */
 bool kernel_has_fuse_resend(void);
+
+/* FUSE_PASSTHROUGH came in 6.9 too (and needs CONFIG_FUSE_PASSTHROUGH):
+ * a guess for --version; the INIT flags decide. */
+bool kernel_has_fuse_passthrough(void);

@@ -7,16 +7,19 @@
 #include <fuse_lowlevel.h>
 
 #include "lxcfs/handles.h"
+#include "lxcfs/passthrough.h"
 #include "lxcfs/vfile.h"
 #include "lxcfs/vtree.h"
 
 struct lxcfs_fs {
         struct vtree tree;
         struct handle_table handles;
+        struct passthrough pt;   /* off until passthrough_start() */
         const struct lxcfs_options *opts;
         const struct cg_hierarchies *cg;
         struct loadavg_sampler *loadavg;
         double attr_timeout;     /* the tree never changes: cache it long */
+        const char *save_text_dir;   /* test hook: LXCFS_TEST_SAVE_TEXT */
 };
 
 int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,

@@ -4,7 +4,8 @@
 /* Open-file handles. The 64-bit handle given to the kernel is a slot index
  * plus a generation number seeded randomly per process, never a pointer:
  * a handle issued by a previous daemon process (connection handed over) or
- * a released one simply does not resolve, and the caller re-renders. */
+ * a released one simply does not resolve, and the caller re-renders. Bit
+ * 63 is left to the caller: it is ignored here. */
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -8,6 +8,13 @@
  *   header (one page): magic, layout version, checksum, the mount's device,
  *                      the serving pid, and the raw FUSE_INIT request that
  *                      the kernel sent when the filesystem was mounted;
+ *   backing table:     in the rest of the header page, outside the
+ *                      checksum (workers change it on every passthrough
+ *                      open and release): the backing files registered on
+ *                      the connection (FUSE_DEV_IOC_BACKING_OPEN) and how
+ *                      many opens use each. They belong to the connection,
+ *                      not the process: the next one must honour them and
+ *                      close them when their last open is released;
  *   journal slots:     each worker reads /dev/fuse straight into its own
  *                      slot, so a request read by a process that died
  *                      before answering it is still in the memfd. The next
@@ -24,7 +31,10 @@
 #include <sys/types.h>
 
 #define HANDOVER_MAGIC        "LXCFSHO"
-#define HANDOVER_VERSION      1u
+/* 2: the backing table. A version 1 state is read as one with an empty
+ * table (its page was zeros there); a version 1 process refuses ours. */
+#define HANDOVER_VERSION      2u
+#define HANDOVER_VERSION_MIN  1u
 #define HANDOVER_HEADER_SIZE  4096u
 #define HANDOVER_INIT_MAX     1024u
 #define HANDOVER_SLOTS        64u
@@ -36,6 +46,7 @@
 enum {
         HANDOVER_INIT_DONE = 1u << 0,  /* init[] holds the answered FUSE_INIT */
         HANDOVER_DRAINED   = 1u << 1,  /* the owner finished every request it read */
+        HANDOVER_PASSTHROUGH = 1u << 2, /* FUSE_PASSTHROUGH was negotiated at INIT */
 };
 
 struct handover_header {
@@ -52,6 +63,20 @@ struct handover_header {
         uint32_t reserved;
         uint8_t init[HANDOVER_INIT_MAX];
 };
+
+/* One inode's backing file: every open of an inode whose backing file is
+ * active must name it (fs/fuse/iomode.c), so there is at most one per
+ * inode. users counts the opens answered with it, not yet released; an
+ * entry without users is idle (kept for the next open by the process that
+ * registered it, closed by the next process). */
+struct handover_backing {
+        uint64_t ino;            /* 0: free entry */
+        int32_t backing_id;
+        uint32_t users;
+};
+
+#define HANDOVER_BACKING_OFFSET 2048u
+#define HANDOVER_BACKING_MAX    64u
 
 struct handover_state {
         int fd;                  /* the memfd */
@@ -70,6 +95,11 @@ void handover_state_close(struct handover_state *s);
 /* Recompute the checksum after changing header fields. */
 void handover_state_seal(struct handover_state *s);
 bool handover_header_valid(const struct handover_header *h);
+
+static inline struct handover_backing *handover_backing_table(const struct handover_state *s)
+{
+        return (struct handover_backing *) (void *) ((uint8_t *) s->hdr + HANDOVER_BACKING_OFFSET);
+}
 
 static inline uint8_t *handover_slot(const struct handover_state *s, unsigned i)
 {

@@ -80,7 +80,8 @@ static int adopt_or_mount(struct conn *c, const struct daemon_options *o, struct
                 return r;
         under_fd = mountpoint_open_under(o->mountpoint);
         r = conn_mount(c, o->mountpoint, &(struct conn_mount_options) {
-                                .flags = o->mount.flags, .data = o->mount.data },
+                                .flags = o->mount.flags, .data = o->mount.data,
+                                .passthrough = o->passthrough },
                        &lxcfs_fs_ops, fs);
         if (r < 0)
                 return r;
@@ -92,26 +93,37 @@ static int adopt_or_mount(struct conn *c, const struct daemon_options *o, struct
         return 0;
 }
 
-static void announce(const struct conn *c, const struct daemon_options *o,
-                     const struct cg_hierarchies *cg, unsigned workers)
+/* Backing files registered on the connection outlive us: the ones a
+ * previous process left are honoured even when we register none. */
+static void start_passthrough(struct lxcfs_fs *fs, struct conn *c, const struct daemon_options *o)
 {
-        char cgroups[256], status[512];
+        bool want = c->passthrough && o->passthrough;
+
+        passthrough_start(&fs->pt, c->fd, &c->state, want,
+                          !c->passthrough ? c->passthrough_off : "turned off with --no-passthrough");
+}
+
+static void announce(const struct conn *c, const struct daemon_options *o,
+                     const struct cg_hierarchies *cg, const struct lxcfs_fs *fs, unsigned workers)
+{
+        char cgroups[256], status[768], reads[200];
 
         notify_describe_cgroups(cg, cgroups, sizeof(cgroups));
+        passthrough_describe(&fs->pt, reads, sizeof(reads));
         if (c->origin == CONN_ADOPTED) {
                 log_info("Resumed %s from pid %d; %u request%s %s.", o->mountpoint,
                          (int) c->previous_pid, c->carried_over,
                          c->carried_over == 1 ? "" : "s", c->carry_method);
                 snprintf(status, sizeof(status), "Serving %s (resumed from pid %d, %u request%s %s; "
-                         "%s)", o->mountpoint, (int) c->previous_pid, c->carried_over,
-                         c->carried_over == 1 ? "" : "s", c->carry_method, cgroups);
+                         "%s; reads: %s)", o->mountpoint, (int) c->previous_pid, c->carried_over,
+                         c->carried_over == 1 ? "" : "s", c->carry_method, cgroups, reads);
         } else {
                 log_info("Mounted lxcfs at %s afresh (fuse.lxcfs, %s).", o->mountpoint, cgroups);
-                snprintf(status, sizeof(status), "Serving %s (mounted afresh; %s)", o->mountpoint,
-                         cgroups);
+                snprintf(status, sizeof(status), "Serving %s (mounted afresh; %s; reads: %s)",
+                         o->mountpoint, cgroups, reads);
         }
-        log_info("%u workers; in-flight requests at a crash: %s.", workers,
-                 c->kernel_resend ? "resent by the kernel" : "replayed from the journal");
+        log_info("%u workers; in-flight requests at a crash: %s; reads: %s.", workers,
+                 c->kernel_resend ? "resent by the kernel" : "replayed from the journal", reads);
         notify_ready(status);
 }
 
@@ -185,12 +197,13 @@ static int serve(const struct daemon_options *o, const struct cg_hierarchies *cg
         r = adopt_or_mount(&c, o, &fs);
         if (r < 0)
                 goto out;
+        start_passthrough(&fs, &c, o);
         r = workers_start(&w, &c, o->single_thread ? 1 : workers_default_count());
         if (r < 0) {
                 log_error_errno(r, "Failed to start the request workers: %m");
                 goto out;
         }
-        announce(&c, o, cg, w.n);
+        announce(&c, o, cg, &fs, w.n);
 
         ending = wait_for_ending(sig_fd, &w, &c);
         if (ending == ENDING_HANDOVER)

@@ -18,6 +18,7 @@ enum {
         ARG_ENABLE_PIDFD,
         ARG_ENABLE_CGROUP,
         ARG_RUNTIME_DIR,
+        ARG_NO_PASSTHROUGH,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +36,7 @@ static const struct option long_options[] = {
         { "runtime-dir",     required_argument, NULL, ARG_RUNTIME_DIR },
         { "enable-pidfd",    no_argument,       NULL, ARG_ENABLE_PIDFD },
         { "enable-cgroup",   no_argument,       NULL, ARG_ENABLE_CGROUP },
+        { "no-passthrough",  no_argument,       NULL, ARG_NO_PASSTHROUGH },
         {}
 };
 
@@ -58,6 +60,8 @@ static void usage(FILE *f, const char *prog)
 "      --enable-cfs       limit visible CPUs by the CFS quota (default)\n"
 "      --disable-cfs      visible CPUs follow the cpuset only\n"
 "  -u, --disable-swap     show no swap in meminfo and swaps\n"
+"      --no-passthrough   serve every read from the daemon, even where the kernel\n"
+"                         could read the rendered text itself (FUSE_PASSTHROUGH)\n"
 "  -p, --pidfile FILE     pidfile, locked while running (default " DEFAULT_RUNTIME_DIR "/lxcfs.pid)\n"
 "      --runtime-dir DIR  directory of the default pidfile (default " DEFAULT_RUNTIME_DIR ")\n"
 "  -o OPTIONS             mount options (comma separated): ro, nosuid, noexec, ...,\n"
@@ -81,6 +85,10 @@ static void print_version(void)
                kernel_has_fuse_resend() ? "resent by the kernel (FUSE_NOTIFY_RESEND)"
                                         : "replayed from the daemon's journal (kernel without "
                                           "FUSE_NOTIFY_RESEND)");
+        printf("reads: %s\n",
+               kernel_has_fuse_passthrough() ? "passthrough (FUSE_PASSTHROUGH; through the daemon if "
+                                               "the kernel refuses it or with --no-passthrough)"
+                                             : "through the daemon (kernel without FUSE_PASSTHROUGH)");
 }
 
 enum parse_result options_parse(int argc, char **argv, struct daemon_options *ret)
@@ -89,6 +97,7 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
         _cleanup_free_ char *bad = NULL;
         struct daemon_options o = {
                 .fs = { .use_cfs = true, .use_swap = true, .use_loadavg = true },
+                .passthrough = true,
         };
         int c;
 
@@ -129,6 +138,9 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
                 case 'p':
                         free(o.pidfile);
                         o.pidfile = strdup(optarg);
+                        break;
+                case ARG_NO_PASSTHROUGH:
+                        o.passthrough = false;
                         break;
                 case ARG_RUNTIME_DIR:
                         free(o.runtime_dir);

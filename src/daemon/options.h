@@ -17,6 +17,7 @@ struct daemon_options {
         char *runtime_dir;
         struct mount_opts mount;   /* from -o */
         bool single_thread;
+        bool passthrough;     /* FUSE_PASSTHROUGH reads where the kernel has them */
 };
 
 enum parse_result {

@@ -17,6 +17,7 @@
 #include "lxcfs/conn.h"
 #include "lxcfs/log.h"
 #include "lxcfs/macro.h"
+#include "lxcfs/passthrough.h"
 
 #define FUSECTL_DIR "/sys/fs/fuse/connections"
 
@@ -25,6 +26,8 @@
 static __thread bool swallow_replies;
 /* While the kernel's FUSE_INIT is answered: the one reply to adjust. */
 static __thread bool answering_init;
+/* ... and whether it accepts FUSE_PASSTHROUGH. */
+static __thread bool init_passthrough;
 
 /* Whatever the filesystem asked for, a request must fit the journal slot
  * a worker reads it into (the kernel refuses smaller read buffers). */
@@ -41,8 +44,12 @@ static void clamp_init_reply(struct iovec *iov, int count)
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
-        if (answering_init)
+        if (answering_init) {
                 clamp_init_reply(iov, count);
+                if (init_passthrough)
+                        passthrough_patch_init(iov, count);
+        }
+        passthrough_patch_reply(iov, count);
         if (swallow_replies) {
                 size_t len = 0;
 
@@ -127,7 +134,7 @@ static bool is_init_request(const uint8_t *buf, size_t len)
 
 /* The kernel queues FUSE_INIT as soon as the mount exists; nothing else
  * comes before it is answered. */
-static int handshake(struct conn *c)
+static int handshake(struct conn *c, bool want_passthrough)
 {
         uint8_t *buf = handover_slot(&c->state, 0);
         ssize_t n;
@@ -143,11 +150,15 @@ static int handshake(struct conn *c)
         memcpy(c->state.hdr->init, buf, (size_t) n);
         c->state.hdr->init_len = (uint32_t) n;
         c->kernel_resend = conn_init_announces_resend(buf, (size_t) n);
+        c->passthrough = want_passthrough && passthrough_offered(buf, (size_t) n);
+        c->passthrough_off = !want_passthrough ? "turned off with --no-passthrough"
+                                               : "the kernel does not offer FUSE_PASSTHROUGH";
         answering_init = true;
+        init_passthrough = c->passthrough;
         conn_process(c, buf, (size_t) n);
         answering_init = false;
         handover_slot_clear(&c->state, 0);
-        c->state.hdr->flags |= HANDOVER_INIT_DONE;
+        c->state.hdr->flags |= HANDOVER_INIT_DONE | (c->passthrough ? HANDOVER_PASSTHROUGH : 0);
         handover_state_seal(&c->state);
         return 0;
 }
@@ -215,7 +226,7 @@ int conn_mount(struct conn *c, const char *mountpoint, const struct conn_mount_o
         if (mount("lxcfs", mountpoint, "fuse.lxcfs",
                   MS_NOSUID | MS_NODEV | (o ? o->flags : 0), data) < 0)
                 return log_error_errno(errno, "Failed to mount FUSE at %s: %m", mountpoint);
-        r = handshake(c);
+        r = handshake(c, o ? o->passthrough : false);
         if (r < 0) {
                 (void) umount2(mountpoint, MNT_DETACH);
                 return r;
@@ -377,6 +388,9 @@ static int adopt(struct conn *c, int state_fd, const char *mountpoint,
                                          major(c->state.hdr->mount_dev),
                                          minor(c->state.hdr->mount_dev), mountpoint);
         c->previous_pid = (pid_t) c->state.hdr->owner_pid;
+        /* Negotiated once, at mount time, for the life of the connection. */
+        c->passthrough = c->state.hdr->flags & HANDOVER_PASSTHROUGH;
+        c->passthrough_off = "not negotiated when the connection was mounted";
         r = new_session(c, ops, userdata);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the FUSE session: %m");
@@ -388,6 +402,7 @@ static int adopt(struct conn *c, int state_fd, const char *mountpoint,
                 return log_warning_errno(r, "Requests the previous process had read cannot be "
                                          "answered (no kernel resend, journal replay off): %m.");
         c->state.hdr->generation++;
+        c->state.hdr->version = HANDOVER_VERSION;
         c->state.hdr->owner_pid = (uint32_t) getpid();
         c->state.hdr->flags &= ~HANDOVER_DRAINED;
         handover_state_seal(&c->state);
@@ -463,12 +478,22 @@ void conn_close(struct conn *c)
         *c = (struct conn) { .fd = -1, .state.fd = -1 };
 }
 
-bool kernel_has_fuse_resend(void)
+static bool kernel_at_least(unsigned want_major, unsigned want_minor)
 {
         struct utsname u;
         unsigned major = 0, minor = 0;
 
         if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
                 return false;
-        return major > 6 || (major == 6 && minor >= 9);
+        return major > want_major || (major == want_major && minor >= want_minor);
+}
+
+bool kernel_has_fuse_resend(void)
+{
+        return kernel_at_least(6, 9);
+}
+
+bool kernel_has_fuse_passthrough(void)
+{
+        return kernel_at_least(6, 9);
 }

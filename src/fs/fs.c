@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -25,9 +26,11 @@ int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
 
         *fs = (struct lxcfs_fs) { .opts = opts, .cg = cg, .loadavg = loadavg,
                                   .attr_timeout = 86400.0 };
+        fs->save_text_dir = getenv("LXCFS_TEST_SAVE_TEXT");
         r = vtree_build(vfile_table, vfile_table_size, &fs->tree);
         if (r < 0)
                 return log_error_errno(r, "Failed to build the file tree: %m");
+        passthrough_init(&fs->pt);
         r = handle_table_init(&fs->handles);
         if (r < 0) {
                 vtree_free(&fs->tree);
@@ -49,6 +52,7 @@ void lxcfs_fs_done(struct lxcfs_fs *fs)
 {
         render_caches_disable();
         handle_table_done(&fs->handles);
+        passthrough_done(&fs->pt);
         vtree_free(&fs->tree);
 }
 
@@ -114,6 +118,26 @@ static void maybe_hang(const char *path)
                 pause();
 }
 
+/* Test hook (lxcfs(8), ENVIRONMENT): LXCFS_TEST_SAVE_TEXT=DIR keeps the
+ * text rendered for each open as DIR/<path with '_' for '/'>.<pid>, so a
+ * test compares what a reader got with what was rendered, byte for byte,
+ * whichever path the reads took. */
+static void maybe_save_text(const struct lxcfs_fs *fs, const struct vnode *n, pid_t pid,
+                            const struct content *c)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+
+        if (!fs->save_text_dir || asprintf(&path, "%s/%s.%d", fs->save_text_dir, n->path, (int) pid) < 0)
+                return;
+        for (char *p = path + strlen(fs->save_text_dir) + 1; *p; p++)
+                if (*p == '/')
+                        *p = '_';
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, c->data, c->len) != (ssize_t) c->len)
+                log_warning_errno(errno, "Test hook: saving %s failed: %m", path);
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
         struct lxcfs_fs *fs = fs_of(req);
@@ -148,7 +172,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         fuse_reply_attr(req, &st, fs->attr_timeout);
 }
 
-static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+                   struct passthrough_open *pto)
 {
         struct lxcfs_fs *fs = fs_of(req);
         const struct vnode *n = vtree_by_ino(&fs->tree, ino);
@@ -167,30 +192,47 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         r = lxcfs_fs_render(fs, n, caller->pid, &c);
         if (r < 0)
                 return r;
+        maybe_save_text(fs, n, caller->pid, c);
+        passthrough_open(&fs->pt, n->ino, c, pto);
+        log_debug("open %s by pid %d: %zu bytes, %s", n->path, (int) caller->pid, c->len,
+                  passthrough_kind_name(pto->kind));
         r = handle_add(&fs->handles, n->ino, c, &fi->fh);
-        if (r < 0)
+        if (r < 0) {
+                if (pto->kind != PT_OPEN_PLAIN)
+                        passthrough_release(&fs->pt, n->ino);
                 return r;
+        }
+        if (pto->kind != PT_OPEN_PLAIN)
+                fi->fh |= PASSTHROUGH_FH_USER;
         /* Content was rendered for this open: bypass the page cache, and
-         * skip the FLUSH round trip on close. */
+         * skip the FLUSH round trip on close. A passthrough reply is
+         * adjusted on its way out (passthrough.h). */
         fi->direct_io = 1;
         fi->keep_cache = 0;
         fi->noflush = 1;
-        log_debug("open %s by pid %d: %zu bytes", n->path, (int) caller->pid, c->len);
         return 0;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-        /* Taken before the reply: replying frees req. */
         struct lxcfs_fs *fs = fs_of(req);
-        int r = do_open(req, ino, fi);
+        struct passthrough_open pto;
+        int r = do_open(req, ino, fi, &pto);
 
-        if (r < 0)
+        if (r < 0) {
                 fuse_reply_err(req, -r);
-        else if (fuse_reply_open(req, fi) == -ENOENT)
+                return;
+        }
+        passthrough_arm(&pto);
+        r = fuse_reply_open(req, fi);
+        passthrough_disarm();
+        if (r == -ENOENT) {
                 /* The opener was interrupted, or the request was already
                  * answered before a handover: nobody will release this. */
+                if (fi->fh & PASSTHROUGH_FH_USER)
+                        passthrough_release(&fs->pt, ino);
                 handle_release(&fs->handles, fi->fh);
+        }
 }
 
 static void reply_slice(fuse_req_t req, const struct content *c, size_t size, off_t off)
@@ -210,6 +252,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         const struct vnode *n;
         int r;
 
+        log_debug("read inode %llu: %zu bytes at %lld", (unsigned long long) ino, size, (long long) off);
         if (!c) {
                 /* Not a handle of this process (e.g. issued before a
                  * connection handover): render again for this reader. */
@@ -250,6 +293,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+        /* The bit also marks handles of a previous process. */
+        if (fi->fh & PASSTHROUGH_FH_USER)
+                passthrough_release(&fs_of(req)->pt, ino);
         handle_release(&fs_of(req)->handles, fi->fh);
         fuse_reply_err(req, 0);
 }

@@ -8,7 +8,9 @@
 #include "lxcfs/macro.h"
 
 #define FH_SLOT(fh) ((size_t) ((fh) & 0xffffffffu))
-#define FH_GEN(fh)  ((uint32_t) ((fh) >> 32))
+/* 31 bits: bit 63 of a handle belongs to the FUSE layer (passthrough.h). */
+#define GEN_MASK    0x7fffffffu
+#define FH_GEN(fh)  ((uint32_t) ((fh) >> 32) & GEN_MASK)
 
 int handle_table_init(struct handle_table *t)
 {
@@ -87,7 +89,7 @@ int handle_add(struct handle_table *t, uint64_t ino, struct content *c, uint64_t
         if (r == 0) {
                 idx = t->free_list[--t->n_free];
                 s = &t->slots[idx];
-                s->gen = t->next_gen++;
+                s->gen = t->next_gen++ & GEN_MASK;
                 s->ino = ino;
                 s->content = c;
                 s->read_at_zero = false;

@@ -10,6 +10,11 @@
 #include "lxcfs/handover.h"
 #include "lxcfs/macro.h"
 
+_Static_assert(sizeof(struct handover_header) <= HANDOVER_BACKING_OFFSET,
+               "the backing table follows the checksummed header");
+_Static_assert(HANDOVER_BACKING_OFFSET + HANDOVER_BACKING_MAX * sizeof(struct handover_backing) <=
+               HANDOVER_HEADER_SIZE, "the backing table fits the header page");
+
 static size_t state_size(uint32_t n_slots, uint32_t slot_size)
 {
         return HANDOVER_HEADER_SIZE + (size_t) n_slots * slot_size;
@@ -37,7 +42,7 @@ static uint32_t header_checksum(const struct handover_header *h)
 bool handover_header_valid(const struct handover_header *h)
 {
         return memcmp(h->magic, HANDOVER_MAGIC, sizeof(HANDOVER_MAGIC)) == 0 &&
-               h->version == HANDOVER_VERSION &&
+               h->version >= HANDOVER_VERSION_MIN && h->version <= HANDOVER_VERSION &&
                h->checksum == header_checksum(h) &&
                h->n_slots > 0 && h->n_slots <= HANDOVER_SLOTS &&
                h->slot_size >= 8192 && h->slot_size <= HANDOVER_SLOT_SIZE &&

@@ -14,6 +14,11 @@ CG=lxcfs-it-$$
 CTRLS="memory cpu cpuacct cpuset"
 
 ok "daemon starts and serves" lxcfs_start "$M"
+if [[ ${LXCFS_DAEMON_ARGS:-} == *--no-passthrough* ]]; then
+        ok "reads go through the daemon (second run)" grep -q "reads: through the daemon" "$M.log"
+else
+        ok "the daemon says which path reads take" grep -q "reads: " "$M.log"
+fi
 expect_eq "fs type is fuse.lxcfs" "$(findmnt -n -o FSTYPE "$M")" "fuse.lxcfs"
 expect_eq "top level" "$(ls "$M" | tr '\n' ' ')" "proc sys "
 expect_eq "proc entries" "$(ls "$M/proc" | tr '\n' ' ')" \

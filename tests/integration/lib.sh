@@ -61,11 +61,14 @@ LXCFS_PID=
 LXCFS_MNT=
 
 # lxcfs_start MOUNTPOINT [ARGS...]: start the daemon, wait until it serves.
+# LXCFS_DAEMON_ARGS (meson sets it for the second run of some tests, e.g.
+# --no-passthrough) comes before ARGS.
 lxcfs_start() {
         local mnt=$1; shift
         mkdir -p "$mnt" 2>/dev/null
         LXCFS_MNT=$mnt
-        "$LXCFS_BIN" --pidfile "$mnt.pid" "$@" "$mnt" 2>>"$mnt.log" &
+        # shellcheck disable=SC2086 # a word list on purpose
+        "$LXCFS_BIN" --pidfile "$mnt.pid" ${LXCFS_DAEMON_ARGS:-} "$@" "$mnt" 2>>"$mnt.log" &
         LXCFS_PID=$!
         at_exit "lxcfs_stop"
         local i
