@@ -274,6 +274,7 @@ static unsigned replay_journal(struct conn *c)
 {
         _cleanup_free_ uint8_t *copy = malloc(c->state.hdr->slot_size);
         unsigned n = 0;
+        uint32_t len;
 
         for (unsigned i = 0; i < c->state.hdr->n_slots; i++) {
                 const struct fuse_in_header *h = (const void *) handover_slot(&c->state, i);
@@ -284,11 +285,12 @@ static unsigned replay_journal(struct conn *c)
                         handover_slot_clear(&c->state, i);
                         continue;
                 }
-                memcpy(copy, h, h->len);
+                len = h->len;
+                memcpy(copy, h, len);
                 /* Cleared before it is answered: a request that kills its
                  * daemon must not kill every next one in a crash loop. */
                 handover_slot_clear(&c->state, i);
-                conn_process(c, copy, h->len);
+                conn_process(c, copy, len);
                 n++;
         }
         return n;
