@@ -14,6 +14,7 @@
 #include "lxcfs/fs.h"
 #include "lxcfs/loadavg.h"
 #include "lxcfs/log.h"
+#include "cdi.h"
 #include "mountpoint.h"
 #include "notify.h"
 #include "options.h"
@@ -105,8 +106,12 @@ static int serve(const struct daemon_options *o, const char *argv0, const struct
                  cg_layout_name(cg->layout));
 
         notify_start(o->mountpoint, cg);
+        /* Ready: containers that ask for the CDI device get live files. */
+        cdi_publish(o->mountpoint, DEFAULT_MOUNTPOINT);
         r = run_loop(se, o->single_thread);
         notify_stopping();
+        /* The mount goes away: no new container may ask for it. */
+        cdi_withdraw(o->mountpoint, DEFAULT_MOUNTPOINT);
 
         /* A signal ends the loop with its (positive) number: a clean stop. */
         if (r < 0)
