@@ -76,7 +76,8 @@ for f in ./usr/bin/lxcfs ./usr/bin/lxcfs-remount ./usr/libexec/lxcfs-stale-clean
          ./lib/systemd/system/lxcfs.service ./usr/share/man/man8/lxcfs.8.gz \
          ./usr/share/man/man8/lxcfs-remount.8.gz ./var/lib/lxcfs/ \
          ./usr/share/lxcfs/lxc.mount.hook ./usr/share/lxcfs/lxc.reboot.hook \
-         ./usr/share/lxc/config/common.conf.d/00-lxcfs.conf; do
+         ./usr/share/lxc/config/common.conf.d/00-lxcfs.conf ./usr/libexec/lxcfs-oci-hook \
+         ./usr/share/containers/oci/hooks.d/lxcfs.json; do
         grep -qxF -- "$f" <<<"$contents" || missing+=("$f")
 done
 if (( ${#missing[@]} == 0 )); then ok "the .deb holds the daemon, helpers, unit, manuals, /var/lib/lxcfs, LXC hooks"

@@ -32,7 +32,8 @@ missing=()
 for f in /usr/bin/lxcfs /usr/bin/lxcfs-remount /usr/libexec/lxcfs-stale-cleanup \
          'systemd/system/lxcfs.service' '/man8/lxcfs.8' '/man8/lxcfs-remount.8' /var/lib/lxcfs \
          /usr/share/lxcfs/lxc.mount.hook /usr/share/lxcfs/lxc.reboot.hook \
-         /usr/share/lxc/config/common.conf.d/00-lxcfs.conf; do
+         /usr/share/lxc/config/common.conf.d/00-lxcfs.conf /usr/libexec/lxcfs-oci-hook \
+         /usr/share/containers/oci/hooks.d/lxcfs.json; do
         grep -qE -- "${f//./\\.}(\\.gz)?\$" <<<"$files" || missing+=("$f")
 done
 if (( ${#missing[@]} == 0 )); then ok "rpm -qpl: daemon, helper, cleanup, unit, both manuals, /var/lib/lxcfs"
