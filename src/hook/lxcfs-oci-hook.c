@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,24 +59,12 @@ static int rootfs_path(const char *bundle, const char *config, char **ret)
         return asprintf(ret, "%s/%s", bundle, root) < 0 ? -ENOMEM : 0;
 }
 
-/* runc and crun run this hook inside the container's mount namespace; a
- * runtime that does not gets it entered (after the clones were taken here). */
-static int enter_container_ns(long pid)
-{
-        char path[64];
-        struct stat ours, theirs;
-        _cleanup_close_ int fd = -1;
-
-        snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &theirs) < 0 || stat("/proc/self/ns/mnt", &ours) < 0)
-                return -errno;
-        if (ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev)
-                return 0;
-        return setns(fd, CLONE_NEWNS) < 0 ? -errno : 0;
-}
-
-static int inject(const char *mountpoint, const char *rootfs, long pid, const char *id)
+/* The OCI spec runs createContainer hooks in the container's mount
+ * namespace, after the runtime mounted the rootfs and before pivot_root
+ * (runc and crun do): the binds go there, and the lxcfs mount of the host
+ * is still reachable. The state's pid cannot lead us elsewhere: runc
+ * reports it as seen from the container's pid namespace. */
+static int inject(const char *mountpoint, const char *rootfs, const char *id)
 {
         struct remount_live live = REMOUNT_LIVE_INIT;
         const char *rel[32];
@@ -93,12 +80,6 @@ static int inject(const char *mountpoint, const char *rootfs, long pid, const ch
         for (size_t i = 0; i < vfile_table_size && n < ELEMENTSOF(rel); i++)
                 rel[n++] = vfile_table[i].path;
         remount_clone_files(&live, rel, n, fds);
-        r = pid > 0 ? enter_container_ns(pid) : 0;
-        if (r < 0) {
-                log_warning_errno(r, "Container %s: cannot enter the mount namespace of pid %ld: %m; "
-                                  "nothing bound.", id, pid);
-                goto out;
-        }
         root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0) {
                 r = log_warning_errno(errno, "Container %s: cannot open its rootfs %s: %m; nothing bound.",
@@ -127,7 +108,6 @@ static int run(const char *mountpoint)
 {
         _cleanup_free_ char *state = NULL, *bundle = NULL, *id = NULL, *config = NULL, *cfg_path = NULL,
                             *rootfs = NULL;
-        long long pid = 0;
         enum hook_decision d;
         int r;
 
@@ -138,7 +118,6 @@ static int run(const char *mountpoint)
                 return log_warning_errno(EINVAL, "The OCI state on stdin names no bundle; nothing bound.");
         if (json_string(json_get(state, "id"), &id) < 0)
                 id = strdup("?");
-        (void) json_int(json_get(state, "pid"), &pid);
         if (!id || asprintf(&cfg_path, "%s/config.json", bundle) < 0)
                 return log_warning_errno(ENOMEM, "Out of memory.");
         r = read_file_at(AT_FDCWD, cfg_path, &config, NULL);
@@ -154,7 +133,7 @@ static int run(const char *mountpoint)
         if (r < 0)
                 return log_warning_errno(r, "Container %s: config.json names no root.path; nothing bound.", id);
         log_debug("Container %s: binding lxcfs: %s.", id, hook_decision_to_string(d));
-        return inject(mountpoint, rootfs, (long) pid, id);
+        return inject(mountpoint, rootfs, id);
 }
 
 int main(int argc, char **argv)
