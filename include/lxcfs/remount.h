@@ -218,5 +218,16 @@ void remount_survey_take_results(struct remount_survey *s, const struct remount_
 /* Read every namespace again; *ret_todo: how many still need a heal. */
 int remount_survey_verify(struct remount_survey *s, const struct remount_live *live, size_t *ret_todo);
 
+/* Fresh binds where there are none (a container hook). Clone the live files
+ * rel[i] ("proc/meminfo"), read-only, nosuid, nodev, noexec, in our own
+ * namespace: fds[i] is the clone or -errno. */
+void remount_clone_files(const struct remount_live *live, const char *const *rel, size_t n, int *fds);
+/* Attach fds[i] at rel[i] inside root_fd, in the namespace we are in now,
+ * through no symlink: results[i] is 0, -ENOENT (no such target), -ELOOP (a
+ * symlink on the way), -EEXIST (a FUSE mount is there already) or another
+ * -errno. */
+void remount_attach_files(int proc_fd, int root_fd, const char *const *rel, const int *fds, size_t n,
+                          int *results);
+
 /* 0 when the kernel offers open_tree()/move_mount(), -ENOSYS otherwise. */
 int remount_check_kernel(void);

@@ -20,6 +20,7 @@
 #include "lxcfs/loadavg.h"
 #include "lxcfs/log.h"
 #include "lxcfs/workers.h"
+#include "cdi.h"
 #include "mountpoint.h"
 #include "notify.h"
 #include "options.h"

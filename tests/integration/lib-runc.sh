@@ -24,6 +24,8 @@
 #       --cgroup PATH       cgroupsPath (default /lxcfs-test-NAME-$$)
 #       --cmd "ARGS..."     process args, split on spaces
 #       --bind SRC:DST      an extra read-write bind mount (repeatable)
+#       --hook "PATH ARGS..."  a createContainer hook (split on spaces)
+#       --annotation K=V    an annotation (repeatable)
 #       The container's stdout/stderr go to $(runc_dir NAME)/out.
 #   runc_exec NAME CMD...   run CMD inside NAME (`runc exec`), stdio passed through
 #   runc_pid NAME           the host pid of NAME's init
@@ -72,7 +74,7 @@ runc_create() {
         local name=$1; shift
         local dir; dir=$(runc_dir "$name")
         local lxcfs="" lxcfs_mode=rw mem="" quota="" period=100000 cpuset="" userns=0
-        local cgroup="/lxcfs-test-$name-$$" cmd="sleep infinity" binds=() f
+        local cgroup="/lxcfs-test-$name-$$" cmd="sleep infinity" binds=() f hook="" annotations=()
         while (( $# )); do
                 case $1 in
                 --lxcfs) lxcfs=$2; shift ;;
@@ -85,6 +87,8 @@ runc_create() {
                 --cgroup) cgroup=$2; shift ;;
                 --cmd) cmd=$2; shift ;;
                 --bind) binds+=("$2"); shift ;;
+                --hook) hook=$2; shift ;;
+                --annotation) annotations+=("$2"); shift ;;
                 *) echo "runc_create: unknown option $1" >&2; return 2 ;;
                 esac
                 shift
@@ -119,6 +123,10 @@ runc_create() {
         [[ -n $mem ]] && filter+=' | .linux.resources.memory = {limit: ($mem | tonumber)}'
         [[ -n $quota ]] && filter+=' | .linux.resources.cpu.quota = ($quota | tonumber) | .linux.resources.cpu.period = ($period | tonumber)'
         [[ -n $cpuset ]] && filter+=' | .linux.resources.cpu.cpus = $cpuset'
+        [[ -n $hook ]] && filter+=' | .hooks.createContainer = [{path: ($hook | split(" ") | .[0]), args: ($hook | split(" "))}]'
+        for f in "${annotations[@]}"; do
+                filter+=" | .annotations[\"${f%%=*}\"] = \"${f#*=}\""
+        done
         # /sys of the host: a fresh sysfs cannot be mounted from a user
         # namespace that does not own the network namespace.
         (( userns )) && filter+='
@@ -130,7 +138,7 @@ runc_create() {
 
         jq --arg name "$name" --arg cgroup "$cgroup" --argjson args "$args" \
            --argjson mounts "[$(IFS=,; echo "${mounts[*]}")]" \
-           --arg mem "$mem" --arg quota "$quota" --arg period "$period" --arg cpuset "$cpuset" \
+           --arg hook "$hook" --arg mem "$mem" --arg quota "$quota" --arg period "$period" --arg cpuset "$cpuset" \
            "$filter" "$dir/config.json" >"$dir/config.json.new" || return 1
         mv "$dir/config.json.new" "$dir/config.json"
 

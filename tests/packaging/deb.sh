@@ -80,10 +80,13 @@ contents=$(dpkg-deb -c "$DEB1" | awk '{print $6}')
 missing=()
 for f in ./usr/bin/lxcfs ./usr/bin/lxcfs-remount \
          ./lib/systemd/system/lxcfs.service ./usr/share/man/man8/lxcfs.8.gz \
-         ./usr/share/man/man8/lxcfs-remount.8.gz ./var/lib/lxcfs/; do
+         ./usr/share/man/man8/lxcfs-remount.8.gz ./var/lib/lxcfs/ \
+         ./usr/share/lxcfs/lxc.mount.hook ./usr/share/lxcfs/lxc.reboot.hook \
+         ./usr/share/lxc/config/common.conf.d/00-lxcfs.conf ./usr/libexec/lxcfs-oci-hook \
+         ./usr/share/containers/oci/hooks.d/lxcfs.json; do
         grep -qxF -- "$f" <<<"$contents" || missing+=("$f")
 done
-if (( ${#missing[@]} == 0 )); then ok "the .deb holds the daemon, helpers, unit, manuals, /var/lib/lxcfs"
+if (( ${#missing[@]} == 0 )); then ok "the .deb holds the daemon, helpers, unit, manuals, /var/lib/lxcfs, LXC hooks"
 else nok "the .deb holds everything"; diag "missing: ${missing[*]}"; diag "$contents"; fi
 
 # lintian: no error, and every warning overridden with a reason

@@ -30,7 +30,10 @@ files=$(rpm -qpl "$RPM" 2>&1)
 diag "$files"
 missing=()
 for f in /usr/bin/lxcfs /usr/bin/lxcfs-remount \
-         'systemd/system/lxcfs.service' '/man8/lxcfs.8' '/man8/lxcfs-remount.8' /var/lib/lxcfs; do
+         'systemd/system/lxcfs.service' '/man8/lxcfs.8' '/man8/lxcfs-remount.8' /var/lib/lxcfs \
+         /usr/share/lxcfs/lxc.mount.hook /usr/share/lxcfs/lxc.reboot.hook \
+         /usr/share/lxc/config/common.conf.d/00-lxcfs.conf /usr/libexec/lxcfs-oci-hook \
+         /usr/share/containers/oci/hooks.d/lxcfs.json; do
         grep -qE -- "${f//./\\.}(\\.gz)?\$" <<<"$files" || missing+=("$f")
 done
 if (( ${#missing[@]} == 0 )); then ok "rpm -qpl: daemon, helper, unit, both manuals, /var/lib/lxcfs"
