@@ -205,6 +205,9 @@ static int serve(const struct daemon_options *o, const struct cg_hierarchies *cg
                 goto out;
         }
         announce(&c, o, cg, &fs, w.n);
+        /* Ready: containers that ask for the CDI device get live files. A
+         * handover leaves the spec in place for the next process. */
+        cdi_publish(o->mountpoint, DEFAULT_MOUNTPOINT);
 
         ending = wait_for_ending(sig_fd, &w, &c);
         if (ending == ENDING_HANDOVER)
@@ -222,6 +225,8 @@ static int serve(const struct daemon_options *o, const struct cg_hierarchies *cg
 
         notify_stopping(ending == ENDING_UNMOUNTED ? "The mount was removed; exiting"
                                                    : "Stopping: unmounting");
+        /* The mount goes away: no new container may ask for it. */
+        cdi_withdraw(o->mountpoint, DEFAULT_MOUNTPOINT);
         workers_drain(&w);
         if (ending == ENDING_UNMOUNTED)
                 log_notice("%s was unmounted by someone else; exiting.", o->mountpoint);
