@@ -101,7 +101,7 @@ static void start_passthrough(struct lxcfs_fs *fs, struct conn *c, const struct 
         bool want = c->passthrough && o->passthrough;
 
         passthrough_start(&fs->pt, c->fd, &c->state, want,
-                          !c->passthrough ? c->passthrough_off : "turned off with --no-passthrough");
+                          !c->passthrough ? c->passthrough_off : "off: --passthrough turns it on");
 }
 
 static void announce(const struct conn *c, const struct daemon_options *o,

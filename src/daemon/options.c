@@ -18,6 +18,7 @@ enum {
         ARG_ENABLE_PIDFD,
         ARG_ENABLE_CGROUP,
         ARG_RUNTIME_DIR,
+        ARG_PASSTHROUGH,
         ARG_NO_PASSTHROUGH,
 };
 
@@ -36,6 +37,7 @@ static const struct option long_options[] = {
         { "runtime-dir",     required_argument, NULL, ARG_RUNTIME_DIR },
         { "enable-pidfd",    no_argument,       NULL, ARG_ENABLE_PIDFD },
         { "enable-cgroup",   no_argument,       NULL, ARG_ENABLE_CGROUP },
+        { "passthrough",     no_argument,       NULL, ARG_PASSTHROUGH },
         { "no-passthrough",  no_argument,       NULL, ARG_NO_PASSTHROUGH },
         {}
 };
@@ -60,8 +62,10 @@ static void usage(FILE *f, const char *prog)
 "      --enable-cfs       limit visible CPUs by the CFS quota (default)\n"
 "      --disable-cfs      visible CPUs follow the cpuset only\n"
 "  -u, --disable-swap     show no swap in meminfo and swaps\n"
-"      --no-passthrough   serve every read from the daemon, even where the kernel\n"
-"                         could read the rendered text itself (FUSE_PASSTHROUGH)\n"
+"      --passthrough      let the kernel read the text rendered at open itself\n"
+"                         (FUSE_PASSTHROUGH): faster, but a reader that reads an\n"
+"                         open file again from offset 0 sees the old text\n"
+"      --no-passthrough   serve every read from the daemon (default)\n"
 "  -p, --pidfile FILE     pidfile, locked while running (default " DEFAULT_RUNTIME_DIR "/lxcfs.pid)\n"
 "      --runtime-dir DIR  directory of the default pidfile (default " DEFAULT_RUNTIME_DIR ")\n"
 "  -o OPTIONS             mount options (comma separated): ro, nosuid, noexec, ...,\n"
@@ -87,7 +91,7 @@ static void print_version(void)
                                           "FUSE_NOTIFY_RESEND)");
         printf("reads: %s\n",
                kernel_has_fuse_passthrough() ? "passthrough (FUSE_PASSTHROUGH; through the daemon if "
-                                               "the kernel refuses it or with --no-passthrough)"
+                                               "the kernel refuses it; only with --passthrough)"
                                              : "through the daemon (kernel without FUSE_PASSTHROUGH)");
 }
 
@@ -97,7 +101,7 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
         _cleanup_free_ char *bad = NULL;
         struct daemon_options o = {
                 .fs = { .use_cfs = true, .use_swap = true, .use_loadavg = true },
-                .passthrough = true,
+                .passthrough = false,
         };
         int c;
 
@@ -138,6 +142,9 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
                 case 'p':
                         free(o.pidfile);
                         o.pidfile = strdup(optarg);
+                        break;
+                case ARG_PASSTHROUGH:
+                        o.passthrough = true;
                         break;
                 case ARG_NO_PASSTHROUGH:
                         o.passthrough = false;

@@ -151,7 +151,7 @@ static int handshake(struct conn *c, bool want_passthrough)
         c->state.hdr->init_len = (uint32_t) n;
         c->kernel_resend = conn_init_announces_resend(buf, (size_t) n);
         c->passthrough = want_passthrough && passthrough_offered(buf, (size_t) n);
-        c->passthrough_off = !want_passthrough ? "turned off with --no-passthrough"
+        c->passthrough_off = !want_passthrough ? "off: --passthrough turns it on"
                                                : "the kernel does not offer FUSE_PASSTHROUGH";
         answering_init = true;
         init_passthrough = c->passthrough;

@@ -14,8 +14,8 @@ CG=lxcfs-it-$$
 CTRLS="memory cpu cpuacct cpuset"
 
 ok "daemon starts and serves" lxcfs_start "$M"
-if [[ ${LXCFS_DAEMON_ARGS:-} == *--no-passthrough* ]]; then
-        ok "reads go through the daemon (second run)" grep -q "reads: through the daemon" "$M.log"
+if [[ ${LXCFS_DAEMON_ARGS:-} != *--passthrough* ]]; then
+        ok "reads go through the daemon (the default)" grep -q "reads: through the daemon" "$M.log"
 else
         ok "the daemon says which path reads take" grep -q "reads: " "$M.log"
 fi

@@ -52,7 +52,7 @@ same_as_rendered() {
 
 mkdir -p "$T/saved-pt" "$T/saved-plain"
 export LXCFS_TEST_SAVE_TEXT=$T/saved-pt
-ok "daemon with passthrough starts" lxcfs_start "$T/pt" --debug
+ok "daemon with passthrough starts" lxcfs_start "$T/pt" --debug --passthrough
 PT_MNT=$LXCFS_MNT
 if ! grep -q "reads: passthrough" "$T/pt.log"; then
         grep "reads:" "$T/pt.log" | sed 's/^/# /'
@@ -101,7 +101,7 @@ lxcfs_stop
 # --- the same files through the daemon ---
 export LXCFS_TEST_SAVE_TEXT=$T/saved-plain
 ok "daemon with --no-passthrough starts" lxcfs_start "$T/plain" --debug --no-passthrough
-ok "it says why reads go through it" grep -q "reads: through the daemon (turned off with --no-passthrough)" "$T/plain.log"
+ok "it says why reads go through it" grep -q "reads: through the daemon (off: --passthrough turns it on)" "$T/plain.log"
 ok "every file through the daemon is what was rendered, byte for byte" \
         same_as_rendered "$T/plain" "$T/saved-plain" daemon
 ok "its opens were plain" grep -q "open proc/meminfo by pid .*through the daemon$" "$T/plain.log"
