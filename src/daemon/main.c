@@ -199,15 +199,17 @@ static int serve(const struct daemon_options *o, const struct cg_hierarchies *cg
         if (r < 0)
                 goto out;
         start_passthrough(&fs, &c, o);
+        /* Before the workers start, so that the spec exists once the mount
+         * answers; requests wait in the kernel meanwhile. A handover leaves
+         * the spec in place for the next process. */
+        cdi_publish(o->mountpoint, DEFAULT_MOUNTPOINT);
         r = workers_start(&w, &c, o->single_thread ? 1 : workers_default_count());
         if (r < 0) {
+                cdi_withdraw(o->mountpoint, DEFAULT_MOUNTPOINT);
                 log_error_errno(r, "Failed to start the request workers: %m");
                 goto out;
         }
         announce(&c, o, cg, &fs, w.n);
-        /* Ready: containers that ask for the CDI device get live files. A
-         * handover leaves the spec in place for the next process. */
-        cdi_publish(o->mountpoint, DEFAULT_MOUNTPOINT);
 
         ending = wait_for_ending(sig_fd, &w, &c);
         if (ending == ENDING_HANDOVER)
