@@ -34,6 +34,21 @@ expect_eq "modes come from the rows" "$(stat -c %a "$M/proc/slabinfo") $(stat -c
 ok "a non-root reader is refused the root-only file" \
         bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$M/proc/slabinfo' 2>/dev/null"
 ok "a non-root reader reads the others" setpriv --reuid=65534 --regid=65534 --clear-groups cat "$M/proc/meminfo"
+# slabinfo and pressure for a reader in a real v1 memory cgroup: this
+# kernel leaves memory.kmem.slabinfo empty and v1 has no pressure files,
+# so the reader gets the host's (whole, in the kernel's format).
+expect_eq "slabinfo in a v1 cgroup: the host's header" \
+        "$(in_cgroups "$CG" memory head -1 "$M/proc/slabinfo")" "$(head -1 /proc/slabinfo)"
+ok "slabinfo in a v1 cgroup: the host's caches" \
+        bash -c "[[ \$(grep -c . '$M/proc/slabinfo') -gt 10 ]]"
+if [[ -r /proc/pressure/cpu ]]; then
+        for k in cpu memory io; do
+                ok "pressure/$k in a v1 cgroup: the host's lines" \
+                        bash -c "in() { echo \$\$ > $CG_V1_ROOT/memory/$CG/cgroup.procs; }; in; grep -Eq '^some avg10=[0-9.]+ avg60=' '$M/proc/pressure/$k'"
+        done
+        ok "a PSI trigger (write) is refused" \
+                bash -c "! printf 'some 150000 1000000' > '$M/proc/pressure/cpu' 2>/dev/null"
+fi
 expect_eq "the mount holds what --list-files prints" \
         "$(cd "$M" && find . -type f | sed 's|^\./||' | sort)" \
         "$("$LXCFS_TEST_ROWS_BIN" --list-files | cut -f1 | sort)"
