@@ -92,23 +92,37 @@ static int adopt_or_mount(struct conn *c, const struct daemon_options *o, struct
         return 0;
 }
 
-static void announce(const struct conn *c, const struct daemon_options *o,
-                     const struct cg_hierarchies *cg, unsigned workers)
+/* "12 files" or "10 files, off: proc/slabinfo, proc/pressure/io": the
+ * table's rows as served, so that a file turned off is explained. */
+static void describe_files(const struct daemon_options *o, size_t n_files, char *buf, size_t size)
 {
-        char cgroups[256], status[512];
+        size_t len;
+
+        snprintf(buf, size, "%zu files", n_files);
+        for (size_t i = 0; i < o->fs.n_disabled_files; i++) {
+                len = strlen(buf);
+                snprintf(buf + len, size - len, "%s%s", i ? ", " : ", off: ", o->fs.disabled_files[i]);
+        }
+}
+
+static void announce(const struct conn *c, const struct daemon_options *o,
+                     const struct cg_hierarchies *cg, unsigned workers, size_t n_files)
+{
+        char cgroups[256], files[256], status[768];
 
         notify_describe_cgroups(cg, cgroups, sizeof(cgroups));
+        describe_files(o, n_files, files, sizeof(files));
         if (c->origin == CONN_ADOPTED) {
                 log_info("Resumed %s from pid %d; %u request%s %s.", o->mountpoint,
                          (int) c->previous_pid, c->carried_over,
                          c->carried_over == 1 ? "" : "s", c->carry_method);
-                snprintf(status, sizeof(status), "Serving %s (resumed from pid %d, %u request%s %s; "
-                         "%s)", o->mountpoint, (int) c->previous_pid, c->carried_over,
+                snprintf(status, sizeof(status), "Serving %s (%s; resumed from pid %d, %u request%s %s; "
+                         "%s)", o->mountpoint, files, (int) c->previous_pid, c->carried_over,
                          c->carried_over == 1 ? "" : "s", c->carry_method, cgroups);
         } else {
                 log_info("Mounted lxcfs at %s afresh (fuse.lxcfs, %s).", o->mountpoint, cgroups);
-                snprintf(status, sizeof(status), "Serving %s (mounted afresh; %s)", o->mountpoint,
-                         cgroups);
+                snprintf(status, sizeof(status), "Serving %s (%s; mounted afresh; %s)", o->mountpoint,
+                         files, cgroups);
         }
         log_info("%u workers; in-flight requests at a crash: %s.", workers,
                  c->kernel_resend ? "resent by the kernel" : "replayed from the journal");
@@ -190,7 +204,7 @@ static int serve(const struct daemon_options *o, const struct cg_hierarchies *cg
                 log_error_errno(r, "Failed to start the request workers: %m");
                 goto out;
         }
-        announce(&c, o, cg, w.n);
+        announce(&c, o, cg, w.n, fs.n_rows);
 
         ending = wait_for_ending(sig_fd, &w, &c);
         if (ending == ENDING_HANDOVER)
