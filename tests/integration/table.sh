@@ -44,7 +44,7 @@ ok "slabinfo in a v1 cgroup: the host's caches" \
 if [[ -r /proc/pressure/cpu ]]; then
         for k in cpu memory io; do
                 ok "pressure/$k in a v1 cgroup: the host's lines" \
-                        bash -c "in() { echo \$\$ > $CG_V1_ROOT/memory/$CG/cgroup.procs; }; in; grep -Eq '^some avg10=[0-9.]+ avg60=' '$M/proc/pressure/$k'"
+                        in_cgroups "$CG" memory grep -Eq '^some avg10=[0-9.]+ avg60=' "$M/proc/pressure/$k"
         done
         ok "a PSI trigger (write) is refused" \
                 bash -c "! printf 'some 150000 1000000' > '$M/proc/pressure/cpu' 2>/dev/null"
