@@ -181,3 +181,11 @@ int cg_reader_open_dir(const struct cg_reader *r, enum cg_controller c);
  * controller is unavailable or the reader's path unknown. The loadavg
  * sampler keeps the pair and opens the cgroup on each pass. */
 int cg_locate(const struct cg_reader *r, enum cg_controller c, int *ret_fd, const char **ret_rel);
+
+/* The text of the reader's cgroup file `name` in the hierarchy of c, for
+ * files shown as the kernel writes them (v1 memory.kmem.slabinfo, v2
+ * cpu.pressure). `unified` says which version the file belongs to.
+ * -ENOENT when c is not served by that version, the reader's path is
+ * unknown or the root cgroup, or the file does not exist. Caller frees. */
+int cg_reader_file(const struct cg_reader *r, enum cg_controller c, bool unified, const char *name,
+                   char **ret);

@@ -12,6 +12,8 @@
 #include "lxcfs/vtree.h"
 
 struct lxcfs_fs {
+        struct vfile *rows;      /* the rows served (minus --disable-file); the tree points here */
+        size_t n_rows;
         struct vtree tree;
         struct handle_table handles;
         struct passthrough pt;   /* off until passthrough_start() */

@@ -110,6 +110,24 @@ struct diskstats_input {
 
 int diskstats_render(const struct diskstats_input *in, struct strbuf *out);
 
+/* ---- /proc/slabinfo, /proc/pressure/{cpu,memory,io} ---- */
+
+struct slabinfo_input {
+        const char *host;    /* host /proc/slabinfo */
+        const char *cgroup;  /* v1 memory.kmem.slabinfo; NULL or empty: host */
+};
+
+/* -EINVAL when the cgroup text is not in slabinfo's format. */
+int slabinfo_render(const struct slabinfo_input *in, struct strbuf *out);
+
+struct pressure_input {
+        const char *host;    /* host /proc/pressure/X */
+        const char *cgroup;  /* the reader's X.pressure (v2); NULL: host */
+};
+
+/* -EINVAL when the cgroup text has a line other than "some"/"full". */
+int pressure_render(const struct pressure_input *in, struct strbuf *out);
+
 /* ---- process clock helpers (src/render/procfs.c) ---- */
 
 /* Field 22 (starttime, clock ticks since boot) of /proc/PID/stat text. */
@@ -145,3 +163,5 @@ int stat_generate(struct render_ctx *ctx, struct strbuf *out);
 int swaps_generate(struct render_ctx *ctx, struct strbuf *out);
 int uptime_generate(struct render_ctx *ctx, struct strbuf *out);
 int cpu_online_generate(struct render_ctx *ctx, struct strbuf *out);
+int slabinfo_generate(struct render_ctx *ctx, struct strbuf *out);
+int pressure_generate(struct render_ctx *ctx, struct strbuf *out);

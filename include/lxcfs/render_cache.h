@@ -9,7 +9,7 @@
  *
  * How old an answer may be:
  * - HOST_SHORT_TTL_NS (20 ms): /proc/meminfo, stat, diskstats, swaps,
- *   loadavg, uptime. Counters that tools turn into rates over seconds.
+ *   loadavg, uptime, slabinfo, the pressure files. Counters that tools turn into rates over seconds.
  * - HOST_LONG_TTL_NS (1 s): /proc/cpuinfo and cpu/online, which change
  *   with CPU hotplug only (cpuinfo's "cpu MHz" drifts, as it does between
  *   two reads of the kernel's own file).
@@ -42,6 +42,10 @@ enum host_file {
         HOST_LOADAVG,
         HOST_UPTIME,
         HOST_CPU_ONLINE,
+        HOST_SLABINFO,
+        HOST_PRESSURE_CPU,
+        HOST_PRESSURE_MEMORY,
+        HOST_PRESSURE_IO,
         _HOST_FILE_MAX,
 };
 

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "lxcfs/cgroup.h"
+#include "lxcfs/render_cache.h"
 #include "lxcfs/strbuf.h"
 
 struct loadavg_sampler;
@@ -19,10 +20,15 @@ struct lxcfs_options {
         bool use_cfs;     /* limit visible CPUs by the CFS quota (default on) */
         bool use_swap;    /* show the container's swap (default on; -u turns off) */
         bool use_loadavg; /* per-container loadavg (default on) */
+        char **disabled_files;   /* --disable-file paths, not served */
+        size_t n_disabled_files;
 };
+
+struct vfile;
 
 struct render_ctx {
         pid_t pid;                            /* the reader, in our pid namespace */
+        const struct vfile *file;             /* the row being rendered (set by vfile_generate) */
         const struct lxcfs_options *opts;
         const struct cg_hierarchies *cg;
         struct loadavg_sampler *loadavg;      /* task counts and loadavg; NULL if it failed */
@@ -48,8 +54,18 @@ int render_ctx_reader(struct render_ctx *ctx, const struct cg_reader **ret);
  * unknown), cut to the first ceil(quota/period) when use_cfs is set. */
 int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret);
 
+/* One row per virtual file: everything the daemon, its tree, its checks
+ * and its documentation know about the file. */
 struct vfile {
-        const char *path; /* relative to the mount root, e.g. "proc/meminfo" */
+        const char *path;        /* relative to the mount root, e.g. "proc/meminfo" */
+        mode_t mode;             /* permission bits, as the host's file has them */
+        /* The host file shown when the reader has no view of its own (also
+         * the cache the snapshot lives in, see render_cache.h). */
+        enum host_file host;
+        /* The reader's cgroup file it is built from, for renderers that
+         * serve several rows (pressure); NULL when the renderer knows. */
+        const char *cgroup_file;
+        const char *summary;     /* what a container sees: --list-files, docs */
         /* Append the whole file for ctx's reader to out. Where there is
          * no view to build (render_view_missing()) the host's values are
          * the answer; any other failure is returned, never papered over
@@ -64,3 +80,19 @@ int vfile_generate(const struct vfile *f, struct render_ctx *ctx, struct strbuf 
 
 extern const struct vfile vfile_table[];
 extern const size_t vfile_table_size;
+
+/* Rows that only a test binary links in (a definition of this symbol);
+ * absent from the daemon. */
+struct vfile_rows {
+        const struct vfile *rows;
+        size_t n;
+};
+extern const struct vfile_rows vfile_test_rows __attribute__((weak));
+
+/* The row of path among the table and the test rows, or NULL. */
+const struct vfile *vfile_find(const char *path);
+/* Every row in order (table, then test rows); index past the end: NULL. */
+const struct vfile *vfile_row(size_t index);
+bool vfile_disabled(const struct lxcfs_options *opts, const struct vfile *f);
+/* Copies of the rows opts serves, in order, for vtree_build(). */
+int vfile_rows_served(const struct lxcfs_options *opts, struct vfile **ret, size_t *ret_n);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -184,4 +185,22 @@ int cg_reader_open_dir(const struct cg_reader *r, enum cg_controller c)
                 return k;
         fd = openat(fd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
+}
+
+int cg_reader_file(const struct cg_reader *r, enum cg_controller c, bool unified, const char *name,
+                   char **ret)
+{
+        char path[PATH_MAX];
+        const char *rel;
+        int fd, k;
+
+        if (cg_is_unified(r->h, c) != unified || cg_reader_is_root(r, c))
+                return -ENOENT;
+        k = cg_locate(r, c, &fd, &rel);
+        if (k < 0)
+                return k;
+        k = cg_level_file(path, sizeof(path), rel, strlen(rel), name);
+        if (k < 0)
+                return k;
+        return read_file_at(fd, path, ret, NULL);
 }

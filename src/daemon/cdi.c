@@ -117,7 +117,8 @@ int cdi_spec_write(const char *path, const char *text)
         return 0;
 }
 
-void cdi_publish(const char *mountpoint, const char *default_mountpoint)
+void cdi_publish(const char *mountpoint, const char *default_mountpoint, const struct vfile *files,
+                 size_t n)
 {
         _cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
         _cleanup_free_ char *root = NULL;
@@ -132,7 +133,7 @@ void cdi_publish(const char *mountpoint, const char *default_mountpoint)
                                   mountpoint, path);
                 return;
         }
-        r = cdi_spec_render(root, vfile_table, vfile_table_size, &text);
+        r = cdi_spec_render(root, files, n, &text);
         if (r >= 0)
                 r = cdi_spec_write(path, text.data);
         if (r < 0)

@@ -37,5 +37,7 @@ const char *cdi_spec_path(const char *mountpoint, const char *default_mountpoint
 int cdi_spec_write(const char *path, const char *text);
 
 /* At ready and at stop: log, never fail the daemon. */
-void cdi_publish(const char *mountpoint, const char *default_mountpoint);
+/* files: the rows served (--disable-file ones are left out of the spec). */
+void cdi_publish(const char *mountpoint, const char *default_mountpoint, const struct vfile *files,
+                 size_t n);
 void cdi_withdraw(const char *mountpoint, const char *default_mountpoint);

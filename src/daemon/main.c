@@ -94,6 +94,19 @@ static int adopt_or_mount(struct conn *c, const struct daemon_options *o, struct
         return 0;
 }
 
+/* "12 files" or "10 files, off: proc/slabinfo, proc/pressure/io": the
+ * table's rows as served, so that a file turned off is explained. */
+static void describe_files(const struct daemon_options *o, size_t n_files, char *buf, size_t size)
+{
+        size_t len;
+
+        snprintf(buf, size, "%zu files", n_files);
+        for (size_t i = 0; i < o->fs.n_disabled_files; i++) {
+                len = strlen(buf);
+                snprintf(buf + len, size - len, "%s%s", i ? ", " : ", off: ", o->fs.disabled_files[i]);
+        }
+}
+
 /* Backing files registered on the connection outlive us: the ones a
  * previous process left are honoured even when we register none. */
 static void start_passthrough(struct lxcfs_fs *fs, struct conn *c, const struct daemon_options *o)
@@ -105,23 +118,25 @@ static void start_passthrough(struct lxcfs_fs *fs, struct conn *c, const struct 
 }
 
 static void announce(const struct conn *c, const struct daemon_options *o,
-                     const struct cg_hierarchies *cg, const struct lxcfs_fs *fs, unsigned workers)
+                     const struct cg_hierarchies *cg, const struct lxcfs_fs *fs, unsigned workers,
+                     size_t n_files)
 {
-        char cgroups[256], status[768], reads[200];
+        char cgroups[256], files[256], status[768], reads[200];
 
         notify_describe_cgroups(cg, cgroups, sizeof(cgroups));
         passthrough_describe(&fs->pt, reads, sizeof(reads));
+        describe_files(o, n_files, files, sizeof(files));
         if (c->origin == CONN_ADOPTED) {
                 log_info("Resumed %s from pid %d; %u request%s %s.", o->mountpoint,
                          (int) c->previous_pid, c->carried_over,
                          c->carried_over == 1 ? "" : "s", c->carry_method);
-                snprintf(status, sizeof(status), "Serving %s (resumed from pid %d, %u request%s %s; "
-                         "%s; reads: %s)", o->mountpoint, (int) c->previous_pid, c->carried_over,
+                snprintf(status, sizeof(status), "Serving %s (%s; resumed from pid %d, %u request%s %s; "
+                         "%s; reads: %s)", o->mountpoint, files, (int) c->previous_pid, c->carried_over,
                          c->carried_over == 1 ? "" : "s", c->carry_method, cgroups, reads);
         } else {
                 log_info("Mounted lxcfs at %s afresh (fuse.lxcfs, %s).", o->mountpoint, cgroups);
-                snprintf(status, sizeof(status), "Serving %s (mounted afresh; %s; reads: %s)",
-                         o->mountpoint, cgroups, reads);
+                snprintf(status, sizeof(status), "Serving %s (%s; mounted afresh; %s; reads: %s)",
+                         o->mountpoint, files, cgroups, reads);
         }
         log_info("%u workers; in-flight requests at a crash: %s; reads: %s.", workers,
                  c->kernel_resend ? "resent by the kernel" : "replayed from the journal", reads);
@@ -202,14 +217,14 @@ static int serve(const struct daemon_options *o, const struct cg_hierarchies *cg
         /* Before the workers start, so that the spec exists once the mount
          * answers; requests wait in the kernel meanwhile. A handover leaves
          * the spec in place for the next process. */
-        cdi_publish(o->mountpoint, DEFAULT_MOUNTPOINT);
+        cdi_publish(o->mountpoint, DEFAULT_MOUNTPOINT, fs.rows, fs.n_rows);
         r = workers_start(&w, &c, o->single_thread ? 1 : workers_default_count());
         if (r < 0) {
                 cdi_withdraw(o->mountpoint, DEFAULT_MOUNTPOINT);
                 log_error_errno(r, "Failed to start the request workers: %m");
                 goto out;
         }
-        announce(&c, o, cg, &fs, w.n);
+        announce(&c, o, cg, &fs, w.n, fs.n_rows);
 
         ending = wait_for_ending(sig_fd, &w, &c);
         if (ending == ENDING_HANDOVER)

@@ -12,6 +12,7 @@
 
 #include "lxcfs/log.h"
 #include "lxcfs/macro.h"
+#include "lxcfs/vfile.h"
 #include "mountpoint.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
@@ -156,24 +157,20 @@ int mountpoint_open_under(const char *path)
         return fd < 0 ? -errno : fd;
 }
 
-static const char *const expected_files[] = {
-        "proc/cpuinfo", "proc/diskstats", "proc/loadavg", "proc/meminfo",
-        "proc/stat", "proc/swaps", "proc/uptime", "sys/devices/system/cpu/online",
-};
-
 void mountpoint_warn_shadowed(const char *path, int under_fd)
 {
+        const struct vfile *f;
         struct stat st;
 
         /* Runtimes that bind-mount a missing source create it as a directory:
          * the classic "not a directory" failure after lxcfs was down. */
-        for (size_t i = 0; i < ELEMENTSOF(expected_files); i++) {
-                if (fstatat(under_fd, expected_files[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+        for (size_t i = 0; (f = vfile_row(i)); i++) {
+                if (fstatat(under_fd, f->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (S_ISDIR(st.st_mode))
                         log_warning("Found %s/%s as a directory under the mount (a container runtime "
                                     "created it while lxcfs was down); it is hidden now and the file "
                                     "is served again. Containers created meanwhile hold that empty "
-                                    "directory and need to be recreated.", path, expected_files[i]);
+                                    "directory and need to be recreated.", path, f->path);
         }
 }

@@ -20,6 +20,8 @@ enum {
         ARG_RUNTIME_DIR,
         ARG_PASSTHROUGH,
         ARG_NO_PASSTHROUGH,
+        ARG_DISABLE_FILE,
+        ARG_LIST_FILES,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +41,8 @@ static const struct option long_options[] = {
         { "enable-cgroup",   no_argument,       NULL, ARG_ENABLE_CGROUP },
         { "passthrough",     no_argument,       NULL, ARG_PASSTHROUGH },
         { "no-passthrough",  no_argument,       NULL, ARG_NO_PASSTHROUGH },
+        { "disable-file",    required_argument, NULL, ARG_DISABLE_FILE },
+        { "list-files",      no_argument,       NULL, ARG_LIST_FILES },
         {}
 };
 
@@ -68,6 +72,8 @@ static void usage(FILE *f, const char *prog)
 "      --no-passthrough   serve every read from the daemon (default)\n"
 "  -p, --pidfile FILE     pidfile, locked while running (default " DEFAULT_RUNTIME_DIR "/lxcfs.pid)\n"
 "      --runtime-dir DIR  directory of the default pidfile (default " DEFAULT_RUNTIME_DIR ")\n"
+"      --disable-file PATH  do not serve PATH (e.g. proc/slabinfo); repeatable\n"
+"      --list-files       print the files served (with the options given) and exit\n"
 "  -o OPTIONS             mount options (comma separated): ro, nosuid, noexec, ...,\n"
 "                         default_permissions, max_read=N; see lxcfs(8)\n"
 "      --enable-pidfd, --enable-cgroup\n"
@@ -79,6 +85,39 @@ static void usage(FILE *f, const char *prog)
 static void add_mount_opts(struct strbuf *sb, const char *arg)
 {
         strbuf_printf(sb, "%s%s", sb->len ? "," : "", arg);
+}
+
+/* --disable-file names a row of the table, as --list-files prints it. */
+static int add_disabled_file(struct lxcfs_options *fs, const char *prog, const char *arg)
+{
+        char **list;
+
+        while (arg[0] == '/')
+                arg++;
+        if (!vfile_find(arg)) {
+                fprintf(stderr, "%s: --disable-file: '%s' is not a file lxcfs serves; "
+                        "see '%s --list-files'.\n", prog, arg, prog);
+                return -EINVAL;
+        }
+        list = reallocarray(fs->disabled_files, fs->n_disabled_files + 1, sizeof(*list));
+        if (!list)
+                return -ENOMEM;
+        fs->disabled_files = list;
+        list[fs->n_disabled_files] = strdup(arg);
+        if (!list[fs->n_disabled_files])
+                return -ENOMEM;
+        fs->n_disabled_files++;
+        return 0;
+}
+
+/* One line per file: path, mode, what it shows (tests and docs read it). */
+static void list_files(const struct lxcfs_options *fs)
+{
+        const struct vfile *f;
+
+        for (size_t i = 0; (f = vfile_row(i)); i++)
+                if (!vfile_disabled(fs, f))
+                        printf("%s\t%04o\t%s\n", f->path, (unsigned) f->mode, f->summary);
 }
 
 static void print_version(void)
@@ -103,6 +142,7 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
                 .fs = { .use_cfs = true, .use_swap = true, .use_loadavg = true },
                 .passthrough = false,
         };
+        bool list = false;
         int c;
 
         optind = 1;
@@ -156,6 +196,15 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
                 case 'o':
                         add_mount_opts(&mount_opts, optarg);
                         break;
+                case ARG_DISABLE_FILE:
+                        if (add_disabled_file(&o.fs, argv[0], optarg) < 0) {
+                                options_done(&o);
+                                return PARSE_EXIT_USAGE;
+                        }
+                        break;
+                case ARG_LIST_FILES:
+                        list = true;
+                        break;
                 default:
                         fprintf(stderr, "Try '%s --help' for the list of options.\n", argv[0]);
                         options_done(&o);
@@ -163,6 +212,11 @@ enum parse_result options_parse(int argc, char **argv, struct daemon_options *re
                 }
         }
 
+        if (list) {
+                list_files(&o.fs);
+                options_done(&o);
+                return PARSE_EXIT_OK;
+        }
         if (argc - optind > 1) {
                 fprintf(stderr, "%s: expected one MOUNTPOINT, got %d arguments. "
                         "Try '%s --help'.\n", argv[0], argc - optind, argv[0]);
@@ -197,5 +251,8 @@ void options_done(struct daemon_options *o)
         free(o->pidfile);
         free(o->runtime_dir);
         mount_opts_done(&o->mount);
+        for (size_t i = 0; i < o->fs.n_disabled_files; i++)
+                free(o->fs.disabled_files[i]);
+        free(o->fs.disabled_files);
         *o = (struct daemon_options) { 0 };
 }

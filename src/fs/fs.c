@@ -27,13 +27,18 @@ int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
         *fs = (struct lxcfs_fs) { .opts = opts, .cg = cg, .loadavg = loadavg,
                                   .attr_timeout = 86400.0 };
         fs->save_text_dir = getenv("LXCFS_TEST_SAVE_TEXT");
-        r = vtree_build(vfile_table, vfile_table_size, &fs->tree);
-        if (r < 0)
+        r = vfile_rows_served(opts, &fs->rows, &fs->n_rows);
+        if (r >= 0)
+                r = vtree_build(fs->rows, fs->n_rows, &fs->tree);
+        if (r < 0) {
+                free(steal_pointer(&fs->rows));
                 return log_error_errno(r, "Failed to build the file tree: %m");
+        }
         passthrough_init(&fs->pt);
         r = handle_table_init(&fs->handles);
         if (r < 0) {
                 vtree_free(&fs->tree);
+                free(steal_pointer(&fs->rows));
                 return log_error_errno(r, "Failed to set up the handle table: %m");
         }
         /* Requests share host snapshots and cgroup views for a few ms
@@ -43,6 +48,7 @@ int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
         if (r < 0) {
                 handle_table_done(&fs->handles);
                 vtree_free(&fs->tree);
+                free(steal_pointer(&fs->rows));
                 return log_error_errno(r, "Failed to set up the caches: %m");
         }
         return 0;
@@ -54,6 +60,7 @@ void lxcfs_fs_done(struct lxcfs_fs *fs)
         handle_table_done(&fs->handles);
         passthrough_done(&fs->pt);
         vtree_free(&fs->tree);
+        free(steal_pointer(&fs->rows));
 }
 
 static void fill_stat(const struct vnode *n, struct stat *st)
@@ -62,7 +69,7 @@ static void fill_stat(const struct vnode *n, struct stat *st)
         st->st_ino = n->ino;
         if (n->file) {
                 /* Size 0 like the kernel's /proc: readers read to EOF. */
-                st->st_mode = S_IFREG | 0444;
+                st->st_mode = S_IFREG | (n->file->mode & 0444);
                 st->st_nlink = 1;
         } else {
                 st->st_mode = S_IFDIR | 0555;
@@ -186,6 +193,10 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
         if (!n->file)
                 return -EISDIR;
         if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+                return -EACCES;
+        /* The mount has no default_permissions unless asked: a file the
+         * host keeps for root (slabinfo) is refused to others here. */
+        if (!(n->file->mode & S_IROTH) && caller->uid != 0)
                 return -EACCES;
         maybe_hang(n->path);
 

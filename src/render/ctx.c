@@ -24,6 +24,7 @@ int vfile_generate(const struct vfile *f, struct render_ctx *ctx, struct strbuf 
         int r;
 
         fileio_last_reset();
+        ctx->file = f;
         r = f->generate(ctx, out);
         if (r >= 0)
                 return r;

@@ -28,6 +28,10 @@ static const struct {
         [HOST_LOADAVG]    = { "/proc/loadavg",   HOST_SHORT_TTL_NS },
         [HOST_UPTIME]     = { "/proc/uptime",    HOST_SHORT_TTL_NS },
         [HOST_CPU_ONLINE] = { "/sys/devices/system/cpu/online", HOST_LONG_TTL_NS },
+        [HOST_SLABINFO]   = { "/proc/slabinfo",  HOST_SHORT_TTL_NS },
+        [HOST_PRESSURE_CPU]    = { "/proc/pressure/cpu",    HOST_SHORT_TTL_NS },
+        [HOST_PRESSURE_MEMORY] = { "/proc/pressure/memory", HOST_SHORT_TTL_NS },
+        [HOST_PRESSURE_IO]     = { "/proc/pressure/io",     HOST_SHORT_TTL_NS },
 };
 
 /* Pid namespaces read within one TTL; cgroups read within one sweep

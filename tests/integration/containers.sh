@@ -41,6 +41,11 @@ ok "half: vmstat runs on our stat and meminfo" grep -q '^ *[0-9]' <(x half vmsta
 expect_eq "half: swaps has only the header (no swap limit on a swapless host)" \
         "$(x half cat /proc/swaps | wc -l)" "1"
 
+expect_eq "half: /proc/slabinfo is served to the container's root" \
+        "$(x half head -1 /proc/slabinfo)" "$(head -1 /proc/slabinfo)"
+ok "half: /proc/slabinfo is the lxcfs file (bind mount)" \
+        grep -q ' /proc/slabinfo ' <(x half cat /proc/self/mountinfo)
+
 expect_eq "pinned: free -b total" "$(x pinned free -b | awk '/^Mem:/{print $2}')" $((512 << 20))
 expect_eq "pinned: cpu online is the real id" "$(x pinned cat /sys/devices/system/cpu/online)" "1"
 expect_eq "pinned: getconf _NPROCESSORS_ONLN" "$(x pinned getconf _NPROCESSORS_ONLN)" "1"

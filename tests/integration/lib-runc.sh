@@ -41,8 +41,10 @@ RUNC_STATE=$RUNC_BASE/state
 RUNC_NAMES=()
 at_exit "runc_delete_all; rm -rf '$RUNC_BASE'"
 
-LXCFS_BIND_FILES=(proc/meminfo proc/cpuinfo proc/stat proc/uptime proc/loadavg
-                  proc/diskstats proc/swaps sys/devices/system/cpu/online)
+# Every file of the table (lxcfs --list-files) except the pressure files,
+# which runc refuses to bind under /proc from config.json.
+mapfile -t LXCFS_BIND_FILES < <("$LXCFS_BIN" --list-files | cut -f1 | grep -v '^proc/pressure/')
+(( ${#LXCFS_BIND_FILES[@]} > 0 )) || { echo "Bail out! $LXCFS_BIN --list-files printed nothing"; exit 1; }
 
 runc_require() {
         require_root

@@ -198,6 +198,8 @@ PID_A=$(prop MainPID)
 check "MainPID ($PID_A) is the daemon" main_is_lxcfs "$PID_A"
 status=$(prop StatusText)
 check "StatusText names the mountpoint: '$status'" grep -q "Serving $MNT" <<<"$status"
+n_files=$(sbx "$LXCFS_PATH" --list-files | wc -l)
+check "StatusText counts the files of the table ($n_files)" grep -q "Serving $MNT ($n_files files; " <<<"$status"
 check "ExecStartPost ran after READY=1 (it read the mount)" test -s "$SANDBOX_ROOT$PROBE_DIR/post.$PID_A"
 if [[ -n $REMOUNT_PATH ]]; then
         post=$(prop ExecStartPost)

@@ -13,10 +13,10 @@
 static int no_render(struct render_ctx *ctx, struct strbuf *out) { return 0; }
 
 static const struct vfile files[] = {
-        { "proc/meminfo", no_render },
-        { "proc/pressure/cpu", no_render },   /* runc refuses it: left out */
-        { "proc/uptime", no_render },
-        { "sys/devices/system/cpu/online", no_render },
+        { .path = "proc/meminfo", .mode = 0444, .generate = no_render },
+        { .path = "proc/pressure/cpu", .mode = 0444, .generate = no_render },   /* runc refuses it: left out */
+        { .path = "proc/uptime", .mode = 0444, .generate = no_render },
+        { .path = "sys/devices/system/cpu/online", .mode = 0444, .generate = no_render },
 };
 
 static const char expected[] =
@@ -68,7 +68,7 @@ static void test_served_files(void)
         }
         for (const char *p = out.data; (p = strstr(p, "\"hostPath\"")); p++)
                 n_mounts++;
-        tap_ok(n_allowed == 8 && n_found == n_allowed && n_mounts == n_allowed,
+        tap_ok(n_allowed == 9 && n_found == n_allowed && n_mounts == n_allowed,
                "one mount per served file runc accepts (%zu files)", n_allowed);
         tap_ok(cdi_path_allowed("proc/meminfo") && cdi_path_allowed("proc/loadavg") &&
                !cdi_path_allowed("proc/pressure/memory") && !cdi_path_allowed("proc/sys/kernel") &&

@@ -14,9 +14,9 @@
 static int dummy_generate(struct render_ctx *ctx, struct strbuf *out) { return 0; }
 
 static const struct vfile files[] = {
-        { "proc/meminfo", dummy_generate },
-        { "proc/stat", dummy_generate },
-        { "sys/devices/system/cpu/online", dummy_generate },
+        { .path = "proc/meminfo", .mode = 0444, .generate = dummy_generate },
+        { .path = "proc/stat", .mode = 0444, .generate = dummy_generate },
+        { .path = "sys/devices/system/cpu/online", .mode = 0444, .generate = dummy_generate },
 };
 
 static void test_tree(void)
@@ -63,8 +63,8 @@ static void test_tree(void)
 static void test_duplicate(void)
 {
         static const struct vfile dup[] = {
-                { "proc/meminfo", dummy_generate },
-                { "proc/meminfo", dummy_generate },
+                { .path = "proc/meminfo", .mode = 0444, .generate = dummy_generate },
+                { .path = "proc/meminfo", .mode = 0444, .generate = dummy_generate },
         };
         struct vtree t;
 
