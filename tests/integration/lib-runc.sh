@@ -45,6 +45,12 @@ at_exit "runc_delete_all; rm -rf '$RUNC_BASE'"
 # which runc refuses to bind under /proc from config.json.
 mapfile -t LXCFS_BIND_FILES < <("$LXCFS_BIN" --list-files | cut -f1 | grep -v '^proc/pressure/')
 (( ${#LXCFS_BIND_FILES[@]} > 0 )) || { echo "Bail out! $LXCFS_BIN --list-files printed nothing"; exit 1; }
+# Files only the host's root may read (mode 0400, e.g. proc/slabinfo): a
+# user-namespaced container's root is not the host's.
+mapfile -t LXCFS_ROOT_ONLY_FILES < <("$LXCFS_BIN" --list-files | awk -F'\t' '$2 == "0400" { print $1 }')
+# Every served file, and those runc accepts as binds (no /proc/pressure).
+LXCFS_N_FILES=$("$LXCFS_BIN" --list-files | wc -l)
+LXCFS_N_BIND_FILES=${#LXCFS_BIND_FILES[@]}
 
 runc_require() {
         require_root

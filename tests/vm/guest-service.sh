@@ -74,7 +74,7 @@ DEV=$(live_dev)
 expect_eq "MainPID is the daemon" "$(readlink "/proc/$PID_A/exe")" "$LXCFS_PATH"
 status=$(prop StatusText)
 diag "StatusText: $status"
-ok "StatusText: mounted afresh, v2 layout" grep -q "^Serving $MNT (mounted afresh; cgroup layout v2, " <<<"$status"
+ok "StatusText: mounted afresh, v2 layout" grep -qE "^Serving $MNT \([0-9]+ files[^;]*; mounted afresh; cgroup layout v2, " <<<"$status"
 ok "StatusText lists the v2 controllers" grep -qE "controllers: .*memory.*cpu" <<<"$status"
 journal_has "journal: the fresh mount sentence" \
         "^Mounted lxcfs at $MNT afresh \(fuse.lxcfs, cgroup layout v2, controllers: .*\)\.$"
@@ -103,7 +103,7 @@ ok "restart: a new daemon ($PID_A -> $PID_B)" eval '[[ $PID_B != "$PID_A" && $PI
 expect_eq "restart: the same mount (device $DEV)" "$(live_dev)" "$DEV"
 journal_has "journal: the old daemon handed the connection over" "^Handed $MNT over: "
 journal_has "journal: the new daemon resumed it" "^Resumed $MNT from pid $PID_A; [0-9]+ requests? "
-ok "StatusText: resumed from pid $PID_A" grep -q "^Serving $MNT (resumed from pid $PID_A, " <<<"$(prop StatusText)"
+ok "StatusText: resumed from pid $PID_A" grep -qE "^Serving $MNT \([0-9]+ files[^;]*; resumed from pid $PID_A, " <<<"$(prop StatusText)"
 
 # A crash: Restart=on-failure brings the next daemon up on its own, and it
 # takes the connection over from the fd store.
@@ -128,7 +128,7 @@ expect_eq "stop: no fuse.lxcfs mount is left" "$(lxcfs_mounts)" 0
 expect_eq "stop: the fd store is empty" "$(prop NFileDescriptorStore)" 0
 journal_has "journal: the stop sentence" "^Unmounted $MNT; exiting\.$"
 timeout 300 systemctl start "$UNIT"
-ok "start after stop: mounted afresh" grep -q "^Serving $MNT (mounted afresh; " <<<"$(prop StatusText)"
+ok "start after stop: mounted afresh" grep -qE "^Serving $MNT \([0-9]+ files[^;]*; mounted afresh; " <<<"$(prop StatusText)"
 expect_eq "start after stop: one lxcfs mount" "$(lxcfs_mounts)" 1
 timeout 300 systemctl stop "$UNIT"
 
