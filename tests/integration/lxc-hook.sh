@@ -8,7 +8,7 @@ set -u
 source "$(dirname "$0")/lib.sh"
 
 require_root
-HOOK=$BUILD_DIR/lxc/lxc.mount.hook
+HOOK=$BUILD_DIR/packaging/lxc/lxc.mount.hook
 [[ -x $HOOK ]] || skip_all "$HOOK was not built"
 
 BASE=$(mktemp -d /tmp/lxcfs-lxc.XXXXXX)
@@ -34,7 +34,7 @@ lxc.mount.entry = /usr usr none bind,ro 0 0
 lxc.mount.entry = /etc/alternatives etc/alternatives none bind,ro 0 0
 lxc.cgroup.memory.limit_in_bytes = 268435456
 lxc.hook.mount = $HOOK
-lxc.hook.post-stop = $SOURCE_DIR/lxc/lxc.reboot.hook
+lxc.hook.post-stop = $SOURCE_DIR/packaging/lxc/lxc.reboot.hook
 lxc.net.0.type = empty
 lxc.init.cmd = /bin/sleep infinity
 lxc.apparmor.profile = unconfined
@@ -93,7 +93,7 @@ ok "without LXC_ROOTFS_MOUNT it binds nothing and succeeds" grep -q "rc=0" <<<"$
 
 prefix=$(meson introspect --buildoptions "$BUILD_DIR" | jq -r '.[] | select(.name == "prefix") | .value')
 expect_eq "00-lxcfs.conf names both hooks where meson installs them" \
-        "$(grep -v '^#' "$BUILD_DIR/lxc/00-lxcfs.conf" | tr '\n' ' ')" \
+        "$(grep -v '^#' "$BUILD_DIR/packaging/lxc/00-lxcfs.conf" | tr '\n' ' ')" \
         "lxc.hook.mount = $prefix/share/lxcfs/lxc.mount.hook lxc.hook.post-stop = $prefix/share/lxcfs/lxc.reboot.hook "
 
 finish
