@@ -14,6 +14,8 @@ remount_setup
 MNT2=$T/inner
 MNT3=$T/other
 mkdir -p "$MNT2" "$MNT3"
+sanitizer_watch "$MNT2.log"
+sanitizer_watch "$MNT3.log"
 
 # The second daemon in a private copy of the host's mount namespace; its
 # files are bound over /proc in a namespace made inside that one (as in a
