@@ -2,7 +2,8 @@
 #pragma once
 
 /* mountinfo, read with libmount: one parser for the daemon's mount
- * lookups and lxcfs-remount's namespace walk. */
+ * lookups, its cgroup hierarchy detection and lxcfs-remount's namespace
+ * walk. */
 
 #include <libmount.h>
 #include <sys/types.h>
