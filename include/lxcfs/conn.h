@@ -65,6 +65,15 @@ int conn_adopt(struct conn *c, int fuse_fd, int state_fd, const char *mountpoint
  * Takes the fds (either may be -1). */
 void conn_discard(const char *mountpoint, int fuse_fd, int state_fd);
 
+#define CONN_MAX_STACKED_MOUNTS 64
+
+/* Detach the dead FUSE mounts stacked at path (ENOTCONN, ECONNABORTED),
+ * top first, until one answers or none is left. A mount of device
+ * known_dead (a connection the caller aborted; 0: none) is detached
+ * without asking it. How many were detached, or -errno (-ELOOP: more
+ * than 64 stacked). */
+int conn_detach_dead(const char *path, dev_t known_dead);
+
 /* Hand one request read into buf (len bytes) to libfuse. */
 void conn_process(struct conn *c, void *buf, size_t len);
 

@@ -58,7 +58,7 @@ struct remount_entry {
         enum remount_probe probe;
         int probe_err;         /* 0 or -errno, what the probe got */
 
-        /* Filled by remount_heal_ns(). */
+        /* Filled by the pool's workers (remount_pool_submit()). */
         int result;            /* 0 or -errno */
         enum remount_method method;
 };
@@ -167,16 +167,12 @@ struct remount_heal_opts {
         bool fail_attach;      /* tests: an attach after a detach, or a restore, fails (EIO) */
 };
 
-/* Make the entries of ns that remount_entry_needs_heal() live again (probe
- * them first): clone each from the live mount in our namespace, then attach
- * the clones from a worker process that entered ns. Fills entry->result and
- * entry->method of every stale entry. Returns 0,
- * or -ENOSYS when the kernel has no open_tree()/move_mount() (older than 5.2). */
-int remount_heal_ns(const struct remount_live *live, struct remount_ns *ns,
-                    const struct remount_heal_opts *opts);
-
-/* The same for many namespaces at once, on a few long-lived worker processes
- * (a fork per namespace costs more than healing it). submit takes over ns
+/* Make the entries that remount_entry_needs_heal() live again, for many
+ * namespaces at once, on a few long-lived worker processes (a fork per
+ * namespace costs more than healing it): each entry is cloned from the live
+ * mount in our namespace and the clone attached by a worker that entered
+ * the entry's namespace, filling entry->result and entry->method. submit
+ * takes over ns
  * (leaving the caller's copy empty), clones its stale entries and hands them
  * to an idle worker, waiting for one if all are busy; cb gets each namespace
  * back with its results once its worker is done (or its deadline passed),

@@ -112,6 +112,22 @@ int diskstats_render(const struct diskstats_input *in, struct strbuf *out);
 
 /* ---- /proc/slabinfo, /proc/pressure/{cpu,memory,io} ---- */
 
+/* A file the kernel keeps per cgroup in the host file's format: the
+ * reader's cgroup file (ctx->file->cgroup_file) as it is, else the host's
+ * (ctx->file->host). */
+struct cgroup_copy {
+        enum cg_controller controller; /* the hierarchy the cgroup file is in */
+        bool unified;                  /* ... on cgroup v2 (see cg_reader_file()) */
+        bool empty_is_host;            /* an empty cgroup file: the host's text */
+        bool (*valid)(const char *text); /* false: -EINVAL, not the host's text */
+};
+
+/* cgroup NULL: the host text. -EINVAL when spec->valid refuses cgroup. */
+int cgroup_copy_render(const struct cgroup_copy *spec, const char *host, const char *cgroup,
+                       struct strbuf *out);
+/* Reads the reader's cgroup file, and the host's only when it is the answer. */
+int cgroup_copy_generate(struct render_ctx *ctx, const struct cgroup_copy *spec, struct strbuf *out);
+
 struct slabinfo_input {
         const char *host;    /* host /proc/slabinfo */
         const char *cgroup;  /* v1 memory.kmem.slabinfo; NULL or empty: host */

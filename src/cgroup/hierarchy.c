@@ -19,7 +19,7 @@
 #include "lxcfs/fileio.h"
 #include "lxcfs/log.h"
 #include "lxcfs/macro.h"
-#include "lxcfs/parse.h"
+#include "lxcfs/mountinfo.h"
 
 static const char *const layout_names[] = {
         [CG_LAYOUT_NONE] = "none",
@@ -73,97 +73,17 @@ int cg_controller_from_name(const char *s, size_t n)
         return -1;
 }
 
-/* mountinfo escapes ' ', '\t', '\n' and '\\' in paths as \ooo. */
-static int unescape_path(const char *s, size_t n, char *out, size_t size)
-{
-        size_t o = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                char ch = s[i];
-
-                if (ch == '\\' && i + 3 < n &&
-                    s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
-                    s[i + 3] >= '0' && s[i + 3] <= '7') {
-                        ch = (char) (((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
-                        i += 3;
-                }
-                if (o + 1 >= size)
-                        return -ENAMETOOLONG;
-                out[o++] = ch;
-        }
-        out[o] = '\0';
-        return 0;
-}
-
-/* The fields of one mountinfo line that matter here. */
-struct mount_entry {
-        const char *mount_point;
-        size_t mount_point_len;
-        const char *fstype;
-        size_t fstype_len;
-        const char *super_opts;
-        size_t super_opts_len;
-};
-
-/* "36 25 0:31 / /sys/fs/cgroup/memory rw,relatime shared:14 - cgroup cgroup rw,memory" */
-static int parse_mount_line(const char *line, size_t len, struct mount_entry *ret)
-{
-        const char *words[4] = {};
-        size_t lens[4] = {}, nw = 0, i = 0;
-        bool after_dash = false;
-        size_t field = 0;
-
-        /* Fields 0..5 are fixed, then optional fields up to "-", then fstype,
-         * source and super options. Keep field 4 and the three after "-". */
-        while (i < len) {
-                size_t start, wl;
-
-                while (i < len && line[i] == ' ')
-                        i++;
-                if (i >= len)
-                        break;
-                start = i;
-                while (i < len && line[i] != ' ')
-                        i++;
-                wl = i - start;
-
-                if (!after_dash) {
-                        if (field == 4) {
-                                words[0] = line + start;
-                                lens[0] = wl;
-                        } else if (field >= 6 && wl == 1 && line[start] == '-')
-                                after_dash = true;
-                        field++;
-                } else if (nw < 3) {
-                        words[1 + nw] = line + start;
-                        lens[1 + nw] = wl;
-                        nw++;
-                }
-        }
-        if (!words[0] || nw < 3)
-                return -EINVAL;
-        *ret = (struct mount_entry) {
-                .mount_point = words[0], .mount_point_len = lens[0],
-                .fstype = words[1], .fstype_len = lens[1],
-                .super_opts = words[3], .super_opts_len = lens[3],
-        };
-        return 0;
-}
-
 static bool word_is(const char *s, size_t n, const char *word)
 {
         return strlen(word) == n && memcmp(s, word, n) == 0;
 }
 
-static int open_mount_point(const struct mount_entry *m, const char *prefix)
+static int open_mount_point(struct libmnt_fs *fs, const char *prefix)
 {
-        char path[PATH_MAX], mp[PATH_MAX];
-        int fd, r;
+        char path[PATH_MAX];
+        int fd;
 
-        r = unescape_path(m->mount_point, m->mount_point_len, mp, sizeof(mp));
-        if (r < 0)
-                return r;
-        if ((size_t) snprintf(path, sizeof(path), "%s%s", prefix, mp) >= sizeof(path))
+        if ((size_t) snprintf(path, sizeof(path), "%s%s", prefix, mnt_fs_get_target(fs) ?: "") >= sizeof(path))
                 return -ENAMETOOLONG;
         fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -172,10 +92,10 @@ static int open_mount_point(const struct mount_entry *m, const char *prefix)
 }
 
 /* Take the controllers of one v1 mount that are still unassigned. */
-static void add_v1_mount(struct cg_hierarchies *h, const struct mount_entry *m, const char *prefix)
+static void add_v1_mount(struct cg_hierarchies *h, struct libmnt_fs *fs, const char *prefix)
 {
         bool wanted[_CG_CONTROLLER_MAX] = {}, any = false;
-        const char *o = m->super_opts, *end = o + m->super_opts_len;
+        const char *o = mnt_fs_get_fs_options(fs) ?: "", *end = o + strlen(o);
         int fd;
 
         while (o < end) {
@@ -192,7 +112,7 @@ static void add_v1_mount(struct cg_hierarchies *h, const struct mount_entry *m, 
         if (!any)
                 return;
 
-        fd = open_mount_point(m, prefix);
+        fd = open_mount_point(fs, prefix);
         if (fd < 0)
                 return;
         /* Co-mounted controllers share one fd; close it only once (see
@@ -238,8 +158,10 @@ static enum cg_layout detect_layout(const struct cg_hierarchies *h)
 
 int cg_hierarchies_open(struct cg_hierarchies *h, const char *mountinfo, const char *prefix)
 {
-        const char *line;
-        size_t pos = 0, len;
+        _cleanup_mnt_table_ struct libmnt_table *tb = NULL;
+        _cleanup_mnt_iter_ struct libmnt_iter *it = NULL;
+        struct libmnt_fs *fs;
+        int r;
 
         *h = (struct cg_hierarchies) { .unified_fd = -1 };
         for (int c = 0; c < _CG_CONTROLLER_MAX; c++)
@@ -247,15 +169,22 @@ int cg_hierarchies_open(struct cg_hierarchies *h, const char *mountinfo, const c
         if (!prefix)
                 prefix = "";
 
-        while ((line = next_line(mountinfo, &pos, &len))) {
-                struct mount_entry m;
+        /* Lines that do not parse are skipped by the parser. */
+        r = mountinfo_parse(mountinfo, &tb);
+        if (r < 0)
+                return r;
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *type = mnt_fs_get_fstype(fs) ?: "";
 
-                if (parse_mount_line(line, len, &m) < 0)
+                if (!mnt_fs_get_target(fs))
                         continue;
-                if (word_is(m.fstype, m.fstype_len, "cgroup"))
-                        add_v1_mount(h, &m, prefix);
-                else if (word_is(m.fstype, m.fstype_len, "cgroup2") && h->unified_fd < 0) {
-                        int fd = open_mount_point(&m, prefix);
+                if (streq(type, "cgroup"))
+                        add_v1_mount(h, fs, prefix);
+                else if (streq(type, "cgroup2") && h->unified_fd < 0) {
+                        int fd = open_mount_point(fs, prefix);
                         if (fd >= 0)
                                 h->unified_fd = fd;
                 }

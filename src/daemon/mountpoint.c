@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +9,14 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "lxcfs/conn.h"
 #include "lxcfs/log.h"
 #include "lxcfs/macro.h"
+#include "lxcfs/mountinfo.h"
 #include "lxcfs/vfile.h"
 #include "mountpoint.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
-#define MAX_STACKED_MOUNTS 64
 
 static int mkdir_parents(const char *path)
 {
@@ -37,22 +37,6 @@ static int mkdir_parents(const char *path)
         return 0;
 }
 
-/* The fs type of the topmost mount exactly at path, from our mountinfo. */
-static char *mount_fstype_at(const char *path)
-{
-        struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
-        struct libmnt_fs *fs;
-        char *type = NULL;
-
-        if (!tb)
-                return NULL;
-        fs = mnt_table_find_target(tb, path, MNT_ITER_BACKWARD);
-        if (fs && mnt_fs_get_fstype(fs))
-                type = strdup(mnt_fs_get_fstype(fs));
-        mnt_unref_table(tb);
-        return type;
-}
-
 /* statfs always reaches the FUSE daemon (stat may be answered from the
  * kernel's attribute cache), so it tells a dead connection apart. */
 static int probe_connection(const char *path)
@@ -64,25 +48,16 @@ static int probe_connection(const char *path)
 
 static int detach_stale(const char *path)
 {
-        int n, r;
+        int n;
 
-        /* A killed daemon can leave several mounts stacked (each restart of
-         * an older daemon mounted on top): peel them one by one. */
-        for (n = 0; n < MAX_STACKED_MOUNTS; n++) {
-                r = probe_connection(path);
-                if (r == 0)
-                        break;
-                errno = -r;
-                if (errno != ENOTCONN && errno != ECONNABORTED)
-                        return -errno;
-                if (umount2(path, MNT_DETACH) < 0)
-                        return log_error_errno(errno,
-                                "Failed to detach the stale FUSE mount at %s: %m. "
-                                "Try 'umount -l %s' and start again.", path, path);
-        }
-        if (n >= MAX_STACKED_MOUNTS)
+        n = conn_detach_dead(path, 0);
+        if (n == -ELOOP)
                 return log_error_errno(ELOOP, "More than %d stale mounts are stacked at %s; giving up.",
-                                       MAX_STACKED_MOUNTS, path);
+                                       CONN_MAX_STACKED_MOUNTS, path);
+        if (n < 0)
+                return log_error_errno(n,
+                        "Failed to detach the stale FUSE mount at %s: %m. "
+                        "Try 'umount -l %s' and start again.", path, path);
         if (n > 0)
                 log_notice("Detached %d stale FUSE mount%s at %s left by a daemon that did not "
                            "exit cleanly; containers that still hold its files need "
@@ -139,8 +114,7 @@ int mountpoint_prepare(const char *path)
 
         /* A live FUSE mount of ours answers stat: another daemon serves it. */
         if (statfs(path, &sfs) == 0 && sfs.f_type == FUSE_SUPER_MAGIC) {
-                type = mount_fstype_at(path);
-                if (type && streq(type, "fuse.lxcfs"))
+                if (mountinfo_self_top_at(path, &type, NULL) == 0 && streq(type, "fuse.lxcfs"))
                         return log_error_errno(EBUSY,
                                 "%s is already served by a running lxcfs; stop it first "
                                 "(systemctl stop lxcfs) or choose another mountpoint.", path);

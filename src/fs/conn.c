@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <linux/fuse.h>
 #include <poll.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "lxcfs/conn.h"
 #include "lxcfs/log.h"
 #include "lxcfs/macro.h"
+#include "lxcfs/mountinfo.h"
 #include "lxcfs/passthrough.h"
 
 #define FUSECTL_DIR "/sys/fs/fuse/connections"
@@ -168,24 +168,13 @@ static int handshake(struct conn *c, bool want_passthrough)
  * be serving yet). */
 static int top_mount_dev(const char *path, dev_t *ret)
 {
-        struct libmnt_table *tb = mnt_new_table();
-        struct libmnt_fs *fs;
-        int r = -ENOENT;
+        _cleanup_free_ char *type = NULL;
+        int r;
 
-        if (!tb)
-                return -ENOMEM;
-        if (mnt_table_parse_file(tb, "/proc/self/mountinfo") < 0) {
-                mnt_unref_table(tb);
-                return -EIO;
-        }
-        /* No cache: paths are compared as strings, never resolved. */
-        fs = mnt_table_find_target(tb, path, MNT_ITER_BACKWARD);
-        if (fs && streq(mnt_fs_get_fstype(fs) ?: "", "fuse.lxcfs")) {
-                *ret = mnt_fs_get_devno(fs);
-                r = 0;
-        }
-        mnt_unref_table(tb);
-        return r;
+        r = mountinfo_self_top_at(path, &type, ret);
+        if (r < 0)
+                return r;
+        return streq(type, "fuse.lxcfs") ? 0 : -ENOENT;
 }
 
 static int mount_data(char **ret, int fd, const struct conn_mount_options *o)
@@ -366,8 +355,9 @@ static void discard_mount(const char *mountpoint, bool have_saved, dev_t saved)
                 return;
         if (!have_saved)
                 (void) abort_connection(dev);
-        if (umount2(mountpoint, MNT_DETACH) < 0)
-                log_warning_errno(errno, "Failed to detach the old mount at %s: %m", mountpoint);
+        r = conn_detach_dead(mountpoint, dev);
+        if (r < 0)
+                log_warning_errno(r, "Failed to detach the old mount at %s: %m", mountpoint);
         else
                 log_notice("Aborted the old connection and detached its mount at %s (device %u:%u); "
                            "lxcfs-remount heals the containers that held it.",

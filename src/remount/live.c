@@ -98,7 +98,7 @@ int remount_live_open(const char *mountpoint, struct remount_live *ret)
         r = read_file_at(live.proc_fd, "self/mountinfo", &text, NULL);
         if (r < 0)
                 return r;
-        r = remount_parse_table(text, &tb);
+        r = mountinfo_parse(text, &tb);
         if (r < 0)
                 return r;
 

@@ -41,6 +41,15 @@ struct cli {
 
 struct totals {
         size_t rebound, failed, stale, ns_touched, ns_lxcfs;
+        size_t unknown;        /* entries left alone: their server did not say */
+};
+
+/* Exit statuses (man page, EXIT STATUS). */
+enum {
+        EXIT_HEALED = 0,
+        EXIT_FAILED = 1,
+        EXIT_USAGE = 2,
+        EXIT_LEFT_UNKNOWN = 3,  /* all healed, but entries of a server that did not answer were left alone */
 };
 
 /* Worker processes healing namespaces while the walk goes on. Each mostly
@@ -73,7 +82,8 @@ static void help(void)
                "  -h, --help           show this help\n"
                "  -V, --version        show the version\n\n"
                "Exit status: 0 nothing left stale, 1 some entries could not be healed\n"
-               "(or no live lxcfs, or a kernel without open_tree()), 2 usage error.\n",
+               "(or no live lxcfs, or a kernel without open_tree()), 2 usage error,\n"
+               "3 nothing left stale but entries whose server did not answer were left alone.\n",
                DEFAULT_TIMEOUT_S);
 }
 
@@ -328,6 +338,7 @@ static int on_namespace(struct remount_ns *ns, void *userdata)
                 return 0;
         case MODE_HEAL:
                 warn_unknown(ctx, ns);
+                ctx->t.unknown += remount_ns_count(ns, REMOUNT_UNKNOWN);
                 /* Nothing changes until every namespace is recorded. */
                 return remount_survey_add(&ctx->survey, ns);
         }
@@ -430,7 +441,7 @@ int main(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &start);
         if (parse_args(argc, argv, &cli) < 0) {
                 fprintf(stderr, "Try 'lxcfs-remount --help'.\n");
-                return 2;
+                return EXIT_USAGE;
         }
         log_open(log_target_auto(), "lxcfs-remount");
         if (cli.verbose)
@@ -440,10 +451,10 @@ int main(int argc, char **argv)
         if (cli.mode == MODE_HEAL && remount_check_kernel() == -ENOSYS) {
                 log_error("This kernel has no open_tree()/move_mount() (Linux 5.2 or newer is "
                           "needed): cannot rebind lxcfs entries; restart the containers instead");
-                return 1;
+                return EXIT_FAILED;
         }
         if (open_live(cli.mountpoint, &live) < 0)
-                return 1;
+                return EXIT_FAILED;
         raise_fd_limit();
 
         ctx = (struct walk_ctx) {
@@ -457,7 +468,7 @@ int main(int argc, char **argv)
                                      on_healed, &ctx, &ctx.pool);
                 if (r < 0) {
                         log_error_errno(r, "Failed to set up the workers: %m");
-                        return 1;
+                        return EXIT_FAILED;
                 }
                 r = heal_all(&ctx);
                 remount_pool_free(ctx.pool);
@@ -466,14 +477,16 @@ int main(int argc, char **argv)
         remount_survey_done(&ctx.survey);
         if (r == -ENOSYS) {
                 log_error("This kernel has no open_tree(): Linux 5.2 or newer is needed");
-                return 1;
+                return EXIT_FAILED;
         }
         if (r < 0) {
                 log_error_errno(r, "Failed to heal the mount namespaces: %m");
-                return 1;
+                return EXIT_FAILED;
         }
 
         summarize(&cli, &ctx.t, &ws, elapsed_ms(&start));
         fflush(stdout);
-        return ctx.t.failed > 0 ? 1 : 0;
+        if (ctx.t.failed > 0)
+                return EXIT_FAILED;
+        return ctx.t.unknown > 0 ? EXIT_LEFT_UNKNOWN : EXIT_HEALED;
 }

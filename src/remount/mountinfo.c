@@ -141,25 +141,6 @@ static enum remount_state classify(struct libmnt_table *tb, struct libmnt_fs *fs
         return REMOUNT_STALE;
 }
 
-int remount_parse_table(const char *text, struct libmnt_table **ret)
-{
-        _cleanup_mnt_table_ struct libmnt_table *tb = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        int r;
-
-        f = fmemopen((void *) text, strlen(text), "r");
-        if (!f)
-                return -errno;
-        tb = mnt_new_table();
-        if (!tb)
-                return -ENOMEM;
-        r = mnt_table_parse_stream(tb, f, "mountinfo");
-        if (r < 0)
-                return r;
-        *ret = steal_pointer(&tb);
-        return 0;
-}
-
 static int entry_fill(struct remount_entry *e, struct libmnt_fs *fs, enum remount_state state)
 {
         const char *root = mnt_fs_get_root(fs), *target = mnt_fs_get_target(fs);
@@ -264,7 +245,7 @@ int remount_parse_mountinfo(const char *text, dev_t live_dev,
         lines = filter_lxcfs_lines(text);
         if (!lines)
                 return -ENOMEM;
-        r = remount_parse_table(lines, &tb);
+        r = mountinfo_parse(lines, &tb);
         if (r < 0)
                 return r;
         it = mnt_new_iter(MNT_ITER_FORWARD);

@@ -672,30 +672,3 @@ void remount_pool_free(struct remount_pool *pool)
         free(pool->strings);
         free(pool);
 }
-
-/* remount_heal_ns(): hand the entries, now with results, back to the caller. */
-static void heal_one_done(struct remount_ns *done, void *userdata)
-{
-        struct remount_ns *ns = userdata;
-
-        *ns = *done;
-        *done = (struct remount_ns) { .ns_fd = -1, .root_fd = -1, .pid_dir_fd = -1 };
-}
-
-int remount_heal_ns(const struct remount_live *live, struct remount_ns *ns,
-                    const struct remount_heal_opts *opts)
-{
-        struct remount_pool *pool = NULL;
-        int r;
-
-        r = remount_check_kernel();
-        if (r < 0)
-                return r;
-        r = remount_pool_new(live, opts, 1, heal_one_done, ns, &pool);
-        if (r < 0)
-                return r;
-        r = remount_pool_submit(pool, ns);
-        remount_pool_drain(pool);
-        remount_pool_free(pool);
-        return r;
-}

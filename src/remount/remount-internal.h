@@ -7,14 +7,7 @@
 #include "lxcfs/remount.h"
 
 #include "lxcfs/macro.h"
-
-static inline void mnt_unref_tablep(struct libmnt_table **t) { mnt_unref_table(*t); }
-static inline void mnt_free_iterp(struct libmnt_iter **i) { mnt_free_iter(*i); }
-#define _cleanup_mnt_table_ _cleanup_(mnt_unref_tablep)
-#define _cleanup_mnt_iter_ _cleanup_(mnt_free_iterp)
-
-/* Parse mountinfo text with libmount. */
-int remount_parse_table(const char *text, struct libmnt_table **ret);
+#include "lxcfs/mountinfo.h"
 
 /* Another mount sits at the same mount point, on top of fs. */
 bool remount_is_overmounted(struct libmnt_table *tb, struct libmnt_fs *fs);

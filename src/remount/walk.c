@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,6 +9,7 @@
 
 #include "lxcfs/fileio.h"
 #include "lxcfs/macro.h"
+#include "lxcfs/procdir.h"
 #include "lxcfs/remount.h"
 #include "remount-internal.h"
 
@@ -97,17 +96,17 @@ static int vanished(int r)
         return r == -ENOENT || r == -ESRCH || r == -EINVAL ? -ESRCH : r;
 }
 
-static int visit(int proc_fd, const char *pid, uint64_t ino, const struct remount_live *live,
-                 remount_ns_cb cb, void *userdata)
+static int visit(int proc_fd, const char *name, pid_t pid, uint64_t ino,
+                 const struct remount_live *live, remount_ns_cb cb, void *userdata)
 {
         _cleanup_(remount_ns_done) struct remount_ns ns = {
-                .ino = ino, .pid = atoi(pid), .ns_fd = -1, .root_fd = -1, .pid_dir_fd = -1,
+                .ino = ino, .pid = pid, .ns_fd = -1, .root_fd = -1, .pid_dir_fd = -1,
         };
         _cleanup_free_ char *text = NULL;
         struct stat st;
         int r;
 
-        ns.pid_dir_fd = openat(proc_fd, pid, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        ns.pid_dir_fd = openat(proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ns.pid_dir_fd < 0)
                 return vanished(-errno);
         ns.ns_fd = openat(ns.pid_dir_fd, "ns/mnt", O_RDONLY | O_CLOEXEC);
@@ -138,40 +137,29 @@ static int visit(int proc_fd, const char *pid, uint64_t ino, const struct remoun
         return cb(&ns, userdata);
 }
 
-static bool is_pid(const char *s)
-{
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (!isdigit((unsigned char) *s))
-                        return false;
-        return true;
-}
-
 int remount_walk(int proc_fd, const struct remount_live *live,
                  remount_ns_cb cb, void *userdata, struct remount_walk_stats *stats)
 {
         _cleanup_(ino_set_done) struct ino_set seen = {};
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_(proc_iter_close) struct proc_iter it = PROC_ITER_INIT;
         struct remount_walk_stats st = {};
-        struct dirent *de;
+        const char *name;
+        pid_t pid;
         int r;
 
-        r = opendir_dup(proc_fd, &d);
+        r = proc_iter_open(proc_fd, &it);
         if (r < 0)
                 return r;
 
-        while ((errno = 0, de = readdir(d))) {
+        while ((r = proc_iter_next(&it, &pid, &name)) > 0) {
                 uint64_t ino;
 
-                if (!is_pid(de->d_name))
-                        continue;
-                if (read_ns_ino(proc_fd, de->d_name, &ino) < 0)
+                if (read_ns_ino(proc_fd, name, &ino) < 0)
                         continue;       /* exited, or a zombie without namespaces */
                 if (ino_set_contains(&seen, ino))
                         continue;
 
-                r = visit(proc_fd, de->d_name, ino, live, cb, userdata);
+                r = visit(proc_fd, name, pid, ino, live, cb, userdata);
                 if (r == -ESRCH) {
                         /* Not marked seen: another process may share the namespace. */
                         st.n_vanished++;
@@ -184,8 +172,8 @@ int remount_walk(int proc_fd, const struct remount_live *live,
                         return r;
                 st.n_namespaces++;
         }
-        if (errno != 0)
-                return -errno;
+        if (r < 0)
+                return r;
 
         if (stats)
                 *stats = st;

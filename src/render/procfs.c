@@ -3,7 +3,6 @@
  * namespace started, from /proc. */
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +13,7 @@
 
 #include "lxcfs/fileio.h"
 #include "lxcfs/parse.h"
+#include "lxcfs/procdir.h"
 #include "lxcfs/render.h"
 
 /* Field n (1-based, n >= 3) of /proc/PID/stat. The command name (field 2)
@@ -222,29 +222,25 @@ int pidns_inode(pid_t pid, uint64_t *ret)
  * link, then NSpid of the few processes inside. */
 static int find_init_by_scan(uint64_t ino, unsigned depth, pid_t *ret)
 {
-        _cleanup_closedir_ DIR *d = opendir("/proc");
-        struct dirent *de;
+        _cleanup_(proc_iter_close) struct proc_iter it = PROC_ITER_INIT;
+        pid_t pid;
+        int r;
 
-        if (!d)
-                return -errno;
-        while ((de = readdir(d))) {
+        r = proc_iter_open(AT_FDCWD, &it);
+        if (r < 0)
+                return r;
+        while ((r = proc_iter_next(&it, &pid, NULL)) > 0) {
                 struct proc_ns_pos pos;
                 uint64_t cand_ino;
-                char *end;
-                long v;
 
-                errno = 0;
-                v = strtol(de->d_name, &end, 10);
-                if (*end != '\0' || v <= 0 || errno == ERANGE)
+                if (pidns_inode(pid, &cand_ino) < 0 || cand_ino != ino)
                         continue;
-                if (pidns_inode((pid_t) v, &cand_ino) < 0 || cand_ino != ino)
+                if (read_ns_pos(pid, &pos) < 0 || pos.depth != depth || pos.inner != 1)
                         continue;
-                if (read_ns_pos((pid_t) v, &pos) < 0 || pos.depth != depth || pos.inner != 1)
-                        continue;
-                *ret = (pid_t) v;
+                *ret = pid;
                 return 0;
         }
-        return -ESRCH;
+        return r < 0 ? r : -ESRCH;
 }
 
 /* Walk up the parents until the namespace's pid 1: the usual case, a

@@ -49,6 +49,9 @@ run_cleanup() {
 }
 
 finish() {
+        # A leak is reported when the daemon exits: stop it first.
+        lxcfs_stop
+        sanitizer_check
         echo "1..$TAP_N"
         (( TAP_FAILED == 0 ))
 }
@@ -56,6 +59,41 @@ finish() {
 trap run_cleanup EXIT
 
 : "${LXCFS_BIN:?LXCFS_BIN not set (run through meson test)}"
+
+# In a sanitizer build (tests/run's build-asan) a report goes to the
+# stderr of the program that hit it, which is a log here, and the program
+# may well go on serving: every log of the daemons and helpers under test
+# is scanned, and finish() fails a test with the first reports found.
+SANITIZER_RE='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer'
+SANITIZER_LOGS=()
+SANITIZER_FOUND=
+if ldd "$LXCFS_BIN" 2>/dev/null | grep -qE 'lib(a|ub)san'; then
+        SANITIZER_FOUND=$(mktemp /tmp/lxcfs-sanitizer.XXXXXX)
+        at_exit "rm -f '$SANITIZER_FOUND'"
+fi
+
+# sanitizer_watch FILE: a log that finish() scans.
+sanitizer_watch() { SANITIZER_LOGS+=("$1"); }
+
+# sanitizer_scan FILE: keep the reports FILE holds now (for a file that is
+# overwritten before finish()).
+sanitizer_scan() {
+        [[ -n $SANITIZER_FOUND && -r $1 ]] || return 0
+        grep -E -A 12 "$SANITIZER_RE" "$1" | sed "s|^|$1: |" >>"$SANITIZER_FOUND"
+        return 0
+}
+
+sanitizer_check() {
+        local f
+        [[ -n $SANITIZER_FOUND ]] || return 0
+        for f in "${SANITIZER_LOGS[@]}"; do sanitizer_scan "$f"; done
+        if [[ -s $SANITIZER_FOUND ]]; then
+                fail "no sanitizer report from the programs under test"
+                diag "$(head -n 60 "$SANITIZER_FOUND")"
+        else
+                pass "no sanitizer report from the programs under test"
+        fi
+}
 
 LXCFS_PID=
 LXCFS_MNT=
@@ -70,6 +108,7 @@ lxcfs_start() {
         # shellcheck disable=SC2086 # a word list on purpose
         "$LXCFS_BIN" --pidfile "$mnt.pid" ${LXCFS_DAEMON_ARGS:-} "$@" "$mnt" 2>>"$mnt.log" &
         LXCFS_PID=$!
+        sanitizer_watch "$mnt.log"
         at_exit "lxcfs_stop"
         local i
         for (( i = 0; i < 200; i++ )); do
@@ -87,6 +126,8 @@ lxcfs_stop() {
         local rc=$?
         LXCFS_PID=
         mountpoint -q "$LXCFS_MNT" && umount -l "$LXCFS_MNT"
+        # Its log may be removed by the test's cleanup before finish().
+        sanitizer_scan "$LXCFS_MNT.log"
         return $rc
 }
 

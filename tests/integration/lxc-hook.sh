@@ -40,6 +40,7 @@ lxc.init.cmd = /bin/sleep infinity
 lxc.apparmor.profile = unconfined
 EOC
         at_exit "lxc-stop -P '$BASE' -n '$1' -k"
+        sanitizer_watch "$BASE/$1.log"     # the hook's stderr lands there
         timeout 60 lxc-start -P "$BASE" -n "$1" -d -l DEBUG -o "$BASE/$1.log"
 }
 

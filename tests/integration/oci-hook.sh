@@ -15,6 +15,7 @@ cg_v1_has memory || skip_all "no v1 memory controller"
 
 MNT=$(mktemp -d /tmp/lxcfs-ocihook.XXXXXX)
 LOG=$MNT.hook.log
+sanitizer_watch "$LOG"
 at_exit "rm -rf '$MNT' '$MNT.pid' '$MNT.log' '$LOG'"
 export LXCFS_CDI_SPEC=
 lxcfs_start "$MNT" || { echo "Bail out! lxcfs did not start"; exit 1; }

@@ -6,13 +6,16 @@
 # there, and a third one on another mountpoint of the host bound into a
 # runc container, are left untouched by a heal of the main instance: same
 # mount and device before and after, still serving. A hung one (stopped
-# with SIGSTOP) is not waited for: its entries are left alone with a warning.
+# with SIGSTOP) is not waited for: its entries are left alone with a warning
+# and exit status 3.
 source "$(dirname "$0")/remount-lib.sh"
 remount_setup
 
 MNT2=$T/inner
 MNT3=$T/other
 mkdir -p "$MNT2" "$MNT3"
+sanitizer_watch "$MNT2.log"
+sanitizer_watch "$MNT3.log"
 
 # The second daemon in a private copy of the host's mount namespace; its
 # files are bound over /proc in a namespace made inside that one (as in a
@@ -81,6 +84,7 @@ end=$(date +%s)
 kill -CONT "$INNER"
 ok "a hung lxcfs does not hang the heal ($(( end - start )) s)" test $(( end - start )) -le 10
 ok "its entries are named in a warning" grep -q "did not answer" "$T/out"
+expect_eq "entries left alone: lxcfs-remount exits 3" "$RC" 3
 expect_eq "its entries: same mounts and device" "$(inner_lines)" "$before_inner"
 ok "the container's entries were healed anyway" check_container mixed 90112 0
 ok "the inner lxcfs serves again once continued" timeout 10 nsenter -t "$HOLDER" -m grep -q MemTotal /proc/meminfo

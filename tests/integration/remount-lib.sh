@@ -36,6 +36,7 @@ live_dev() { awk -v m="$MNT" '$5 == m && / - fuse\.lxcfs / { d = $3 } END { prin
 run_remount() {
         "$LXCFS_REMOUNT_BIN" "$@" "$MNT" >"$T/out" 2>&1
         RC=$?
+        sanitizer_scan "$T/out"
         diag "$(cat "$T/out")"
 }
 

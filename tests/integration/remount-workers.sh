@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Many mount namespaces (plain `unshare -m` holders with the eight binds, as
-# containers have them) healed by lxcfs-remount's worker processes: one
+# Many mount namespaces (plain `unshare -m` holders binding every file that
+# runc accepts, as containers have them) healed by lxcfs-remount's worker processes: one
 # worker going from namespace to namespace, the default pool while holders
 # exit during the walk, and a worker that stops answering (its namespace
 # times out, a new worker takes the rest).
@@ -10,8 +10,10 @@ source "$(dirname "$0")/lib.sh"
 require_root
 command -v unshare >/dev/null || skip_all "no unshare"
 
-FILES=(proc/meminfo proc/cpuinfo proc/stat proc/uptime proc/loadavg proc/diskstats proc/swaps
-       sys/devices/system/cpu/online)
+# Every file of the table (lxcfs --list-files) except the pressure files,
+# which runc refuses to bind under /proc: what a container holds.
+mapfile -t FILES < <("$LXCFS_BIN" --list-files | cut -f1 | grep -v '^proc/pressure/')
+(( ${#FILES[@]} > 0 )) || { echo "Bail out! $LXCFS_BIN --list-files printed nothing"; exit 1; }
 N=12
 
 T=$(mktemp -d /tmp/lxcfs-remount-workers.XXXXXX)
@@ -20,7 +22,7 @@ at_exit "while mountpoint -q '$MNT'; do umount -l '$MNT' || break; done; rm -rf 
 lxcfs_start "$MNT" || { echo "Bail out! lxcfs did not start"; exit 1; }
 
 HOLDERS=()
-# add_holders COUNT: namespaces binding the eight files of $MNT, then asleep.
+# add_holders COUNT: namespaces binding FILES of $MNT, then asleep.
 add_holders() {
         local i pid
         for (( i = 0; i < $1; i++ )); do
@@ -90,10 +92,10 @@ ok "after the crash no holder reads" test "$(count_healed "${HOLDERS[@]}")" = 0
 LXCFS_REMOUNT_TEST_WORKERS=1 run_remount
 expect_eq "one worker: exit 0" "$RC" 0
 ok "one worker: every holder healed, one live mount per target" all_healed "${HOLDERS[@]}"
-ok "one worker: at least $((N * 8)) rebound, 0 failed" \
+ok "one worker: at least $((N * ${#FILES[@]})) rebound, 0 failed" \
         grep -Eq "Rebound ([0-9]+) stale lxcfs entries .*; 0 failed$" "$T/out"
 rebound=$(sed -n 's/.*Rebound \([0-9]*\) stale.*/\1/p' "$T/out")
-ok "one worker: counted $rebound >= $((N * 8))" test "${rebound:-0}" -ge $((N * 8))
+ok "one worker: counted $rebound >= $((N * ${#FILES[@]}))" test "${rebound:-0}" -ge $((N * ${#FILES[@]}))
 
 # The default pool, while a third of the holders exit during the walk.
 crash_and_restart

@@ -5,7 +5,10 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lxcfs/cgroup.h"
 #include "tap.h"
@@ -212,6 +215,46 @@ static void test_missing_controller(void)
         cg_hierarchies_close(&h);
 }
 
+/* mountinfo as the kernel writes it, with what the parser must cope with:
+ * an escaped space in a mount point, co-mounted controllers, a line that
+ * does not parse, and a second hierarchy of a controller already found. */
+static void test_mountinfo_text(void)
+{
+        char dir[] = "/tmp/lxcfs-test-cgmi.XXXXXX", path[PATH_MAX];
+        struct cg_hierarchies h;
+        const char *text;
+
+        if (!mkdtemp(dir)) {
+                tap_ok(false, "mkdtemp");
+                return;
+        }
+        snprintf(path, sizeof(path), "%s/cg v1", dir);
+        mkdir(path, 0755);
+        snprintf(path, sizeof(path), "%s/cg v1/cpu,cpuacct", dir);
+        mkdir(path, 0755);
+        snprintf(path, sizeof(path), "%s/cg v1/memory", dir);
+        mkdir(path, 0755);
+        text = "30 1 0:27 / /cg\\040v1 rw - tmpfs tmpfs rw\n"
+               "31 30 0:28 / /cg\\040v1/cpu,cpuacct rw shared:1 - cgroup cgroup rw,cpu,cpuacct\n"
+               "this is not a mountinfo line\n"
+               "32 30 0:29 / /cg\\040v1/memory rw - cgroup cgroup rw,memory\n"
+               "33 30 0:30 / /cg\\040v1/nowhere rw - cgroup cgroup rw,memory\n";
+        tap_ok(cg_hierarchies_open(&h, text, dir) == 0 && h.layout == CG_LAYOUT_V1,
+               "mountinfo text with an escaped path and a bad line: v1");
+        tap_ok(h.v1_fd[CG_CPU] >= 0 && h.v1_fd[CG_CPU] == h.v1_fd[CG_CPUACCT],
+               "co-mounted cpu,cpuacct share one fd");
+        tap_ok(h.v1_fd[CG_MEMORY] >= 0 && h.v1_fd[CG_MEMORY] != h.v1_fd[CG_CPU],
+               "memory from its own mount, the first one listed");
+        tap_ok(!cg_has_controller(&h, CG_BLKIO) && !cg_has_controller(&h, CG_CPUSET),
+               "controllers not mounted are absent");
+        cg_hierarchies_close(&h);
+        for (const char *const *sub = (const char *const[]) { "/cg v1/cpu,cpuacct", "/cg v1/memory",
+                                                              "/cg v1", "", NULL }; *sub; sub++) {
+                snprintf(path, sizeof(path), "%s%s", dir, *sub);
+                rmdir(path);
+        }
+}
+
 int main(void)
 {
         struct cg_hierarchies h;
@@ -228,5 +271,6 @@ int main(void)
         test_outside_namespace(&h);
         cg_hierarchies_close(&h);
         test_missing_controller();
+        test_mountinfo_text();
         return tap_done();
 }
