@@ -22,7 +22,7 @@ sbx_bind() {
 }
 
 sbx_runc_bundle() {
-        local bundle=$1 name=$2 cgroup=$3 args=$4 hb=$SANDBOX_ROOT$1 l mounts
+        local name=$2 cgroup=$3 args=$4 hb=$SANDBOX_ROOT$1 l mounts
         shift 4
         mkdir -p "$hb"/rootfs/{usr,proc,sys,dev,tmp,run,etc/alternatives}
         for l in bin lib lib64 sbin; do [[ -e /$l ]] && ln -sfn "usr/$l" "$hb/rootfs/$l"; done
