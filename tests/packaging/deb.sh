@@ -32,12 +32,7 @@ MNT=/var/lib/lxcfs
 UNIT=lxcfs.service
 bail() { echo "Bail out! $*"; exit 1; }
 
-[[ $EUID == 0 ]] || { echo "1..0 # SKIP needs root"; exit 77; }
-for tool in dpkg-buildpackage dh lintian runc jq nsenter unshare setpriv findmnt; do
-        command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool is not installed (see .ci/run)"; exit 77; }
-done
-[[ -x /lib/systemd/systemd && -c /dev/fuse ]] || { echo "1..0 # SKIP no systemd or no /dev/fuse"; exit 77; }
-[[ -n $(sandbox_cgroup2_mount) ]] || { echo "1..0 # SKIP no cgroup2 mount for the sandbox"; exit 77; }
+sandbox_require dpkg-buildpackage dh lintian runc jq
 
 on_exit() {
         local rc=$?

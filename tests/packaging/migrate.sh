@@ -42,12 +42,7 @@ CONTAINERS=(ct1 ct2)
 declare -A LIMIT_MB=([ct1]=256 [ct2]=192)
 bail() { echo "Bail out! $*"; exit 1; }
 
-[[ $EUID == 0 ]] || { echo "1..0 # SKIP needs root"; exit 77; }
-for tool in dpkg-buildpackage dh runc jq nsenter unshare setpriv findmnt; do
-        command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool is not installed (see tests/run)"; exit 77; }
-done
-[[ -x /lib/systemd/systemd && -c /dev/fuse ]] || { echo "1..0 # SKIP no systemd or no /dev/fuse"; exit 77; }
-[[ -n $(sandbox_cgroup2_mount) ]] || { echo "1..0 # SKIP no cgroup2 mount for the sandbox"; exit 77; }
+sandbox_require dpkg-buildpackage dh runc jq
 # The containers' limits live in the host's v1 memory hierarchy: the
 # sandbox's cgroup2 has no controllers on a hybrid host.
 HOST_MEMCG=$(findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '$2 ~ /(^|,)memory(,|$)/ {print $1; exit}')

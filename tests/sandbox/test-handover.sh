@@ -52,13 +52,8 @@ on_exit() {
         exit $rc
 }
 
-[[ $EUID == 0 ]] || { echo "1..0 # SKIP needs root"; exit 77; }
-for tool in nsenter unshare setpriv flock findmnt jq; do
-        command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool not installed"; exit 77; }
-done
-[[ -x /lib/systemd/systemd && -c /dev/fuse ]] || { echo "1..0 # SKIP no systemd or no /dev/fuse"; exit 77; }
+sandbox_require jq
 : "${BUILD_DIR:?BUILD_DIR not set (run through meson test)}"
-[[ -n $(sandbox_cgroup2_mount) ]] || { echo "1..0 # SKIP no cgroup2 mount"; exit 77; }
 STORM_BIN=$BUILD_DIR/tests/tools/read-storm
 [[ -x $STORM_BIN ]] || { echo "1..0 # SKIP read-storm is not built"; exit 77; }
 
