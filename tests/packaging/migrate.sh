@@ -53,14 +53,16 @@ rm -rf "$OUT"
 mkdir -p "$OUT/debian"
 
 # Debian's package, into a directory of ours. The apt cache has it when the
-# host ever installed lxcfs; else apt downloads it (not installs).
+# host ever installed lxcfs; else apt downloads it (not installs), after
+# fetching the package lists if the machine has none yet.
+apt_download() { (cd "$OUT/debian" && chown _apt . 2>/dev/null; apt-get download -qq lxcfs >/dev/null 2>&1); }
 debian_deb() {
         local f
         for f in /var/cache/apt/archives/lxcfs_5.0.3*_*.deb; do
                 [[ -f $f ]] && cp "$f" "$OUT/debian/" && break
         done
-        compgen -G "$OUT/debian/lxcfs_*.deb" >/dev/null ||
-                (cd "$OUT/debian" && chown _apt . 2>/dev/null; apt-get download -qq lxcfs >/dev/null 2>&1)
+        compgen -G "$OUT/debian/lxcfs_*.deb" >/dev/null || apt_download ||
+                { apt-get update -qq >/dev/null 2>&1 && apt_download; }
         compgen -G "$OUT/debian/lxcfs_*.deb" | head -n1
 }
 DEBIAN_DEB=$(debian_deb)
