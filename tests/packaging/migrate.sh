@@ -8,9 +8,10 @@
 #      host) is installed, enabled and running, and two runc containers
 #      bind its eight files, each in a v1 memory cgroup with its own limit;
 #      each reads /proc/meminfo in a loop. Their files are Debian's mount,
-#      and show the host's memory: Debian's daemon takes the layout from
-#      /sys/fs/cgroup, which is cgroup2 without controllers in the sandbox,
-#      while ours finds the v1 memory hierarchy the test mounts in /run.
+#      and show the host's memory: Debian's daemon uses only the cgroup2
+#      tree at /sys/fs/cgroup here (its journal lists one hierarchy), which
+#      has no controllers in the sandbox; ours finds the v1 memory
+#      hierarchy the test mounts in /run. A host without v1 memory skips.
 #   2. dpkg -i of our .deb over it: ours is enabled and active, its MainPID
 #      runs the /usr/bin/lxcfs our package installed, Debian's daemon is
 #      gone, and right after dpkg returns every file reads in every
