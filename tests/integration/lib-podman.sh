@@ -6,6 +6,8 @@
 #
 #   podman_require      skip_all unless root, podman and jq are there
 #   pod ARGS...         podman with the private storage
+#   PODMAN_GLOBAL_ARGS  more global options for pod and pod_run (an array,
+#                       e.g. --hooks-dir DIR)
 #   pod_run ARGS... -- CMD...
 #                       podman run --rm of CMD (sh -c) in the directory rootfs
 #
@@ -13,6 +15,7 @@
 # (above ours) fail with "error setting rlimit"; pod_run lowers them.
 
 PODMAN_BASE=$(mktemp -d /tmp/lxcfs-podman.XXXXXX)
+PODMAN_GLOBAL_ARGS=()
 at_exit "_podman_cleanup"
 
 podman_require() {
@@ -30,7 +33,7 @@ podman_require() {
 
 pod() {
         podman --root "$PODMAN_BASE/storage" --runroot "$PODMAN_BASE/run" --storage-driver vfs \
-               --cgroup-manager cgroupfs --events-backend file "$@"
+               --cgroup-manager cgroupfs --events-backend file "${PODMAN_GLOBAL_ARGS[@]}" "$@"
 }
 
 pod_run() {
@@ -39,7 +42,7 @@ pod_run() {
         shift
         timeout 120 podman --root "$PODMAN_BASE/storage" --runroot "$PODMAN_BASE/run" \
                 --storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
-                run --rm --ulimit "nofile=1024:1024" --ulimit "nproc=1024:1024" \
+                "${PODMAN_GLOBAL_ARGS[@]}" run --rm --ulimit "nofile=1024:1024" --ulimit "nproc=1024:1024" \
                 -v /usr:/usr:ro -v /etc/alternatives:/etc/alternatives:ro "${args[@]}" --rootfs "$PODMAN_BASE/rootfs" /bin/sh -c "$*"
 }
 

@@ -23,6 +23,8 @@ set -uo pipefail
 
 # shellcheck source=tests/sandbox/lib.sh
 source "$SOURCE_DIR/tests/sandbox/lib.sh"
+# shellcheck source=tests/sandbox/lib-runc.sh
+source "$SOURCE_DIR/tests/sandbox/lib-runc.sh"
 # shellcheck source=tests/sandbox/lib-storm.sh
 source "$SOURCE_DIR/tests/sandbox/lib-storm.sh"
 
@@ -30,12 +32,7 @@ MNT=/var/lib/lxcfs
 UNIT=lxcfs.service
 bail() { echo "Bail out! $*"; exit 1; }
 
-[[ $EUID == 0 ]] || { echo "1..0 # SKIP needs root"; exit 77; }
-for tool in dpkg-buildpackage dh lintian runc jq nsenter unshare setpriv findmnt; do
-        command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool is not installed (see .ci/run)"; exit 77; }
-done
-[[ -x /lib/systemd/systemd && -c /dev/fuse ]] || { echo "1..0 # SKIP no systemd or no /dev/fuse"; exit 77; }
-[[ -n $(sandbox_cgroup2_mount) ]] || { echo "1..0 # SKIP no cgroup2 mount for the sandbox"; exit 77; }
+sandbox_require dpkg-buildpackage dh lintian runc jq
 
 on_exit() {
         local rc=$?
@@ -140,38 +137,27 @@ check_eq "man -w lxcfs-remount" "$(sbx man -w lxcfs-remount 2>&1)" /usr/share/ma
 
 # ------------------------------------------------- a container in the sandbox
 
-# The rootfs reuses the host's /usr read-only (as tests/integration/lib-runc.sh
-# does); it must live in the sandbox, whose mount namespace holds the lxcfs
-# mount that the container binds and lxcfs-remount walks.
+# The bundle lives in the sandbox (lib-runc.sh), its rootfs reuses /usr.
 CT=$T/ct
 RUNC=(runc --root "$T/runc-state")
-root=$SANDBOX_ROOT$CT/rootfs
-mkdir -p "$root"/{usr,proc,sys,dev,tmp,run,log,etc/alternatives}
-for l in bin lib lib64 sbin; do [[ -e /$l ]] && ln -sfn "usr/$l" "$root/$l"; done
-echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
-sbx sh -c "cd $CT && runc spec" || bail "runc spec"
 
 # The reader: one line per read of /proc/meminfo, "ok" or the error.
 reader='while :; do if m=$(grep "^MemTotal:" /proc/meminfo 2>&1); then echo "ok $m"; else echo "fail $m"; fi >>/log/reads; sleep 0.1; done'
-bind() { jq -nc --arg s "$1" --arg d "$2" --arg m "$3" '{destination: $d, type: "bind", source: $s, options: ["rbind", $m, "nosuid", "nodev"]}'; }
-mounts=("$(bind /usr /usr ro)" "$(bind /etc/alternatives /etc/alternatives ro)" "$(bind "$T/log" /log rw)")
+mkdir -p "$SANDBOX_ROOT$T/log"
+mounts=("$(sbx_bind "$T/log" /log rw)")
 # Every file the installed lxcfs serves but the pressure files, which runc
 # refuses to bind under /proc.
 mapfile -t files < <(sbx lxcfs --list-files | cut -f1 | grep -v '^proc/pressure/')
 (( ${#files[@]} > 0 )) || bail "lxcfs --list-files printed nothing"
 for f in "${files[@]}"; do
-        mounts+=("$(bind "$MNT/$f" "/$f" ro)")
+        mounts+=("$(sbx_bind "$MNT/$f" "/$f" ro)")
 done
-mkdir -p "$SANDBOX_ROOT$T/log"
-cfg=$SANDBOX_ROOT$CT/config.json
-jq --arg r "$reader" --argjson m "[$(IFS=,; echo "${mounts[*]}")]" '
-        .process.terminal = false | .process.args = ["/bin/sh", "-c", $r]
-      | .hostname = "pkgtest" | .linux.cgroupsPath = "/lxcfs-pkgtest" | .mounts += $m' \
-        "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
-if sbx sh -c "${RUNC[*]} create --bundle $CT ct </dev/null >$T/ct.out 2>&1 && ${RUNC[*]} start ct"; then
+sbx_runc_bundle "$CT" pkgtest /lxcfs-pkgtest "$(jq -nc --arg r "$reader" '["/bin/sh", "-c", $r]')" \
+        "${mounts[@]}" || bail "runc bundle"
+if sbx_runc_start "$T/runc-state" "$CT" ct 2>"$SANDBOX_WORK/ct.out"; then
         ok "a runc container with the ${#files[@]} lxcfs binds runs in the sandbox"
 else
-        nok "runc container"; diag "$(cat "$SANDBOX_ROOT$T/ct.out")"; bail "no container"
+        nok "runc container"; diag "$(cat "$SANDBOX_WORK/ct.out")"; bail "no container"
 fi
 CTPID=$(sbx "${RUNC[@]}" state ct | jq -r .pid)   # in the sandbox's pid namespace
 reads() { cat "$SANDBOX_ROOT$T/log/reads" 2>/dev/null; }

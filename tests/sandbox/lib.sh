@@ -6,6 +6,9 @@
 # failure or SIGKILL of the test.
 #
 # Source it, then:
+#   sandbox_require TOOL... exit 77 (TAP skip) unless root, systemd,
+#                           /dev/fuse, a cgroup2 mount and the TOOLs (and
+#                           what the sandbox itself needs) are there
 #   sandbox_boot            start it; sets SANDBOX_PID (host pid of its
 #                           PID 1) and SANDBOX_ROOT (its "/", writable from
 #                           here: /proc/PID/root)
@@ -40,6 +43,17 @@ sandbox_sweep_leftovers() {
                 fi
                 rm -rf "$d"
         done
+}
+
+sandbox_require() {
+        local tool
+        [[ $EUID == 0 ]] || { echo "1..0 # SKIP needs root"; exit 77; }
+        for tool in nsenter unshare setpriv pivot_root flock findmnt "$@"; do
+                command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool is not installed (see tests/run)"; exit 77; }
+        done
+        [[ -x /lib/systemd/systemd ]] || { echo "1..0 # SKIP systemd is not installed"; exit 77; }
+        [[ -c /dev/fuse ]] || { echo "1..0 # SKIP no /dev/fuse"; exit 77; }
+        [[ -n $(sandbox_cgroup2_mount) ]] || { echo "1..0 # SKIP no cgroup2 mount for the sandbox"; exit 77; }
 }
 
 sbx() {

@@ -28,6 +28,8 @@ here=$(dirname "$(readlink -f "$0")")
 source "$here/lib.sh"
 # shellcheck source=tests/sandbox/lib-storm.sh
 source "$here/lib-storm.sh"
+# shellcheck source=tests/sandbox/lib-runc.sh
+source "$here/lib-runc.sh"
 
 MNT=/var/lib/lxcfs
 UNIT=lxcfs.service
@@ -50,13 +52,8 @@ on_exit() {
         exit $rc
 }
 
-[[ $EUID == 0 ]] || { echo "1..0 # SKIP needs root"; exit 77; }
-for tool in nsenter unshare setpriv flock findmnt jq; do
-        command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool not installed"; exit 77; }
-done
-[[ -x /lib/systemd/systemd && -c /dev/fuse ]] || { echo "1..0 # SKIP no systemd or no /dev/fuse"; exit 77; }
+sandbox_require jq
 : "${BUILD_DIR:?BUILD_DIR not set (run through meson test)}"
-[[ -n $(sandbox_cgroup2_mount) ]] || { echo "1..0 # SKIP no cgroup2 mount"; exit 77; }
 STORM_BIN=$BUILD_DIR/tests/tools/read-storm
 [[ -x $STORM_BIN ]] || { echo "1..0 # SKIP read-storm is not built"; exit 77; }
 
@@ -92,30 +89,20 @@ dropin() {   # dropin NAME "KEY=VALUE..." | dropin NAME (remove)
         sbx systemctl daemon-reload
 }
 
-# A runc container running read-storm on its bound meminfo and stat.
+# A runc container (lib-runc.sh) running read-storm on its bound meminfo
+# and stat.
 runc_storm() {
-        local name=$1 bundle=$T/$1 hb mounts=() f l
-        hb=$SANDBOX_ROOT$bundle
-        mkdir -p "$hb"/rootfs/{usr,proc,sys,dev,tmp,etc,run,report}
-        for l in bin lib lib64 sbin; do ln -sfn "usr/$l" "$hb/rootfs/$l"; done
-        (cd "$hb" && runc spec) || return 1
-        mounts+=("$(jq -nc '{destination: "/usr", type: "bind", source: "/usr", options: ["rbind", "ro"]}')")
-        mounts+=("$(jq -nc --arg s "$STORM_DIR" '{destination: "/report", type: "bind", source: $s, options: ["rbind", "rw"]}')")
-        for f in proc/meminfo proc/stat; do
-                mounts+=("$(jq -nc --arg s "$MNT/$f" --arg d "/$f" \
-                        '{destination: $d, type: "bind", source: $s, options: ["rbind", "ro"]}')")
-        done
-        jq --arg name "$name" --argjson mounts "[$(IFS=,; echo "${mounts[*]}")]" '
-                .process.terminal = false
-              | .process.args = ["/usr/local/bin/read-storm", "/proc/meminfo=MemTotal:", "/proc/stat=cpu "]
-              | .process.env += ["READ_STORM_REPORT=/report/" + $name + ".report"]
-              | .hostname = $name
-              | .linux.cgroupsPath = "/lxcfs-handover/" + $name
-              | .mounts += $mounts' "$hb/config.json" >"$hb/config.json.new" || return 1
-        mv "$hb/config.json.new" "$hb/config.json"
+        local name=$1 bundle=$T/$1 hb=$SANDBOX_ROOT$T/$1 mounts=() f
+        mounts+=("$(sbx_bind "$STORM_DIR" /report rw)")
+        for f in proc/meminfo proc/stat; do mounts+=("$(sbx_bind "$MNT/$f" "/$f" ro)"); done
+        sbx_runc_bundle "$bundle" "$name" "/lxcfs-handover/$name" \
+                '["/usr/local/bin/read-storm", "/proc/meminfo=MemTotal:", "/proc/stat=cpu "]' \
+                "${mounts[@]}" || return 1
+        jq --arg name "$name" '.process.env += ["READ_STORM_REPORT=/report/" + $name + ".report"]' \
+                "$hb/config.json" >"$hb/config.json.new" && mv "$hb/config.json.new" "$hb/config.json" || return 1
         RUNC_NAMES+=("$name")
-        sbx runc --root "$RUNC_ROOT" run -d --bundle "$bundle" "$name" </dev/null >/dev/null 2>"$SANDBOX_WORK/runc-$name.err" ||
-                { diag "$(cat "$SANDBOX_WORK/runc-$name.err")"; return 1; }
+        sbx_runc_start "$RUNC_ROOT" "$bundle" "$name" 2>"$SANDBOX_WORK/runc-$name.start" ||
+                { diag "$(cat "$SANDBOX_WORK/runc-$name.start")"; return 1; }
 }
 
 runc_stop_all() {

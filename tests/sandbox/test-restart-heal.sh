@@ -25,6 +25,8 @@ set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/sandbox/lib.sh
 source "$here/lib.sh"
+# shellcheck source=tests/sandbox/lib-runc.sh
+source "$here/lib-runc.sh"
 
 MNT=/var/lib/lxcfs
 UNIT=lxcfs.service
@@ -72,14 +74,8 @@ on_exit() {
         exit $rc
 }
 
-[[ $EUID == 0 ]] || { echo "1..0 # SKIP needs root"; exit 77; }
-for tool in nsenter unshare setpriv pivot_root flock findmnt jq; do
-        command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool not installed"; exit 77; }
-done
-[[ -x /lib/systemd/systemd ]] || { echo "1..0 # SKIP systemd not installed"; exit 77; }
-[[ -c /dev/fuse ]] || { echo "1..0 # SKIP no /dev/fuse"; exit 77; }
+sandbox_require jq
 : "${BUILD_DIR:?BUILD_DIR not set (run through meson test)}"
-[[ -n $(sandbox_cgroup2_mount) ]] || { echo "1..0 # SKIP no cgroup2 mount"; exit 77; }
 
 installed() {   # installed NAME: where meson installs a file whose name ends in NAME
         meson introspect --installed "$BUILD_DIR" |
@@ -193,35 +189,16 @@ check_remount_summary() {   # WHEN N_BEFORE
 
 # --------------------------------------------------------------- containers
 
-# A runc container running `sleep infinity`: no resource limits (the
-# sandbox's cgroup2 has no controllers), the sandbox's /usr read-only with
-# merged-usr symlinks as its rootfs, the eight lxcfs files bound in.
+# A runc container running `sleep infinity` (lib-runc.sh): no resource
+# limits (the sandbox's cgroup2 has no controllers), the eight lxcfs files
+# bound in.
 runc_start() {
-        local name=$1 bundle=$HEAL_DIR/$1 host_bundle mounts=() f l
-        host_bundle=$SANDBOX_ROOT$bundle
-        mkdir -p "$host_bundle"/rootfs/{usr,proc,sys,dev,tmp,etc,run}
-        for l in bin lib lib64 sbin; do ln -sfn "usr/$l" "$host_bundle/rootfs/$l"; done
-        (cd "$host_bundle" && runc spec) || return 1
-        mounts+=("$(jq -nc '{destination: "/usr", type: "bind", source: "/usr", options: ["rbind", "ro"]}')")
-        for f in "${FILES[@]}"; do
-                mounts+=("$(jq -nc --arg s "$MNT/$f" --arg d "/$f" \
-                        '{destination: $d, type: "bind", source: $s, options: ["rbind", "rw", "nosuid", "nodev"]}')")
-        done
-        jq --arg name "$name" --argjson mounts "[$(IFS=,; echo "${mounts[*]}")]" '
-                .process.terminal = false
-              | .process.args = ["sleep", "infinity"]
-              | .hostname = $name
-              | .linux.cgroupsPath = "/lxcfs-heal/" + $name
-              | .mounts += $mounts' "$host_bundle/config.json" >"$host_bundle/config.json.new" || return 1
-        mv "$host_bundle/config.json.new" "$host_bundle/config.json"
-
+        local name=$1 bundle=$HEAL_DIR/$1 mounts=() f
+        for f in "${FILES[@]}"; do mounts+=("$(sbx_bind "$MNT/$f" "/$f" rw)"); done
+        sbx_runc_bundle "$bundle" "$name" "/lxcfs-heal/$name" '["sleep", "infinity"]' "${mounts[@]}" || return 1
         RUNC_NAMES+=("$name")
-        if ! sbx runc --root "$RUNC_ROOT" create --bundle "$bundle" "$name" \
-                        </dev/null >/dev/null 2>"$SANDBOX_WORK/runc-$name.err" ||
-           ! sbx runc --root "$RUNC_ROOT" start "$name" 2>>"$SANDBOX_WORK/runc-$name.err"; then
-                diag "$(cat "$SANDBOX_WORK/runc-$name.err")"
-                return 1
-        fi
+        sbx_runc_start "$RUNC_ROOT" "$bundle" "$name" 2>"$SANDBOX_WORK/runc-$name.start" ||
+                { diag "$(cat "$SANDBOX_WORK/runc-$name.start")"; return 1; }
         C_NAMES+=("runc $name")
         C_PIDS+=("$(sbx runc --root "$RUNC_ROOT" state "$name" | jq -r .pid)")
 }

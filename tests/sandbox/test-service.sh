@@ -29,14 +29,8 @@ on_exit() {
         exit $rc
 }
 
-[[ $EUID == 0 ]] || { echo "1..0 # SKIP needs root"; exit 77; }
-for tool in nsenter unshare setpriv pivot_root flock findmnt systemd-analyze jq; do
-        command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool not installed"; exit 77; }
-done
-[[ -x /lib/systemd/systemd ]] || { echo "1..0 # SKIP systemd not installed"; exit 77; }
-[[ -c /dev/fuse ]] || { echo "1..0 # SKIP no /dev/fuse"; exit 77; }
+sandbox_require systemd-analyze jq
 : "${BUILD_DIR:?BUILD_DIR not set (run through meson test)}"
-[[ -n $(sandbox_cgroup2_mount) ]] || { echo "1..0 # SKIP no cgroup2 mount"; exit 77; }
 
 trap on_exit EXIT
 trap 'exit 130' INT TERM
