@@ -19,9 +19,12 @@ static bool parse_cpu_entry(const char *name, unsigned *ret)
                 return false;
         errno = 0;
         id = strtoul(name + 3, &end, 10);
-        if (errno || *end || id >= CPUSET_MAX)
+        if (*end || (errno && errno != ERANGE))
                 return false;
-        *ret = (unsigned) id;
+        if (errno == ERANGE)
+                id = CPUSET_MAX;
+        /* Beyond what a cpuset can name: in no reader's view. */
+        *ret = id < CPUSET_MAX ? (unsigned) id : CPUSET_MAX;
         return true;
 }
 
@@ -31,7 +34,7 @@ bool cpu_dir_entry_visible(const char *name, const struct vmirror_view *view)
 
         if (view->all || !parse_cpu_entry(name, &id))
                 return true;
-        return cpuset_has(&view->shown, id);
+        return id < CPUSET_MAX && cpuset_has(&view->shown, id);
 }
 
 static bool covers(const struct cpuset *a, const struct cpuset *b)
