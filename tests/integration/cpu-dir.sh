@@ -70,10 +70,10 @@ expect_eq "the host's uevent is untouched" "$(cat "$D/uevent")" "$(cat "$H/ueven
 
 # ---------------------------------------------- inode numbers from the path
 ino1=$(stat -c %i "$D/cpu1/topology/core_id" "$D/cpu1")
-lxcfs_stop
+ok "daemon exits 0 (sanitizers quiet)" lxcfs_stop
 ok "daemon serves again" lxcfs_start "$M"
 expect_eq "a new daemon gives the same inode numbers" "$(stat -c %i "$D/cpu1/topology/core_id" "$D/cpu1")" "$ino1"
-lxcfs_stop
+ok "daemon exits 0" lxcfs_stop
 
 # ------------------------------------------------------------ --disable-file
 ok "daemon serves without the mirror" lxcfs_start "$M" --disable-file sys/devices/system/cpu
