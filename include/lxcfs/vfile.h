@@ -53,8 +53,6 @@ int render_ctx_reader(struct render_ctx *ctx, const struct cg_reader **ret);
 /* Visible CPUs of the reader: effective cpuset (host online CPUs when
  * unknown), cut to the first ceil(quota/period) when use_cfs is set. */
 int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret);
-/* The host's online CPUs (/sys/devices/system/cpu/online, cached). */
-int render_host_online_cpus(struct cpuset *ret);
 
 /* One row per virtual file: everything the daemon, its tree, its checks
  * and its documentation know about the file. */

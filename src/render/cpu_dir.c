@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lxcfs/render_cache.h"
 #include "lxcfs/vmirror.h"
 
 /* "cpu" followed by a decimal id and nothing else: cpu0, cpu12 (not
@@ -47,12 +48,15 @@ static bool covers(const struct cpuset *a, const struct cpuset *b)
 
 int cpu_dir_load_view(struct render_ctx *ctx, struct vmirror_view *ret)
 {
+        _cleanup_ttl_value_ struct ttl_value *text = NULL;
         struct cpuset online;
         int r;
 
         r = render_ctx_visible_cpus(ctx, &ret->shown);
         if (r >= 0)
-                r = render_host_online_cpus(&online);
+                r = host_file_get(HOST_CPU_ONLINE, &text);
+        if (r >= 0)
+                r = cpuset_parse(text->data, &online);
         if (r < 0)
                 return r;
         /* A reader that sees every online CPU (the host, a container

@@ -73,7 +73,7 @@ int render_ctx_reader(struct render_ctx *ctx, const struct cg_reader **ret)
         return 0;
 }
 
-int render_host_online_cpus(struct cpuset *ret)
+static int host_online_cpus(struct cpuset *ret)
 {
         _cleanup_ttl_value_ struct ttl_value *online = NULL;
         int r;
@@ -101,7 +101,7 @@ int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret)
         if (have_limits && limits.has_cpuset && !cpuset_empty(&limits.cpuset))
                 *ret = limits.cpuset;
         else {
-                r = render_host_online_cpus(ret);
+                r = host_online_cpus(ret);
                 if (r < 0)
                         return r;
         }
