@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lxcfs/mirror.h"
+#include "lxcfs/vtree.h"
 #include "tap.h"
 
 #define FIXTURES FIXTURES_DIR "/host"
@@ -152,9 +153,38 @@ static void test_mirror(void)
         mirror_done(&m);
 }
 
+static int no_generate(struct render_ctx *ctx, struct strbuf *out) { return 0; }
+
+/* The mirror's directory joins the tree even when no row lives under it
+ * (--disable-file sys/devices/system/cpu/online). */
+static void test_tree_dir(void)
+{
+        static const struct vfile files[] = {
+                { .path = "proc/meminfo", .mode = 0444, .generate = no_generate },
+                { .path = "sys/devices/system/cpu/online", .mode = 0444, .generate = no_generate },
+        };
+        const struct vnode *cpu;
+        struct vtree t;
+        int r;
+
+        tap_ok(vtree_build(files, 1, &t) == 0 && vtree_add_dir(&t, "sys/devices/system/cpu") == 0,
+               "a tree without the cpu row gets the directory");
+        cpu = vtree_by_ino(&t, vtree_path_ino("sys/devices/system/cpu"));
+        tap_ok(cpu && !cpu->file && cpu->parent_ino == vtree_path_ino("sys/devices/system") &&
+               vtree_lookup(&t, VTREE_ROOT_INO, "sys"), "with its parents, by the path's inode");
+        tap_ok(t.n == 1 + 2 + 4, "root, proc, meminfo, sys/devices/system/cpu (%zu nodes)", t.n);
+        vtree_free(&t);
+        r = vtree_build(files, 2, &t);
+        if (r == 0)
+                r = vtree_add_dir(&t, "sys/devices/system/cpu");
+        tap_ok(r == 0 && t.n == 1 + 2 + 5, "a tree that has it already is unchanged (%zu nodes)", t.n);
+        vtree_free(&t);
+}
+
 int main(void)
 {
         test_filter();
         test_mirror();
+        test_tree_dir();
         return tap_done();
 }
