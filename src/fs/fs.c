@@ -235,14 +235,15 @@ static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
         int r;
 
         *pto = (struct passthrough_open) { .kind = PT_OPEN_PLAIN, .ino = ino };
-        if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
-                return -EACCES;
         if (m)
-                return do_open_mirrored(fs, m, ino, caller, fi);
+                return (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) ? -EACCES :
+                       do_open_mirrored(fs, m, ino, caller, fi);
         if (!n)
                 return -ENOENT;
         if (!n->file)
                 return -EISDIR;
+        if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+                return -EACCES;
         /* The mount has no default_permissions unless asked: a file the
          * host keeps for root (slabinfo) is refused to others here. */
         if (!(n->file->mode & S_IROTH) && caller->uid != 0)
