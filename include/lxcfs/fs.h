@@ -7,6 +7,7 @@
 #include <fuse_lowlevel.h>
 
 #include "lxcfs/handles.h"
+#include "lxcfs/mirror.h"
 #include "lxcfs/passthrough.h"
 #include "lxcfs/vfile.h"
 #include "lxcfs/vtree.h"
@@ -15,6 +16,8 @@ struct lxcfs_fs {
         struct vfile *rows;      /* the rows served (minus --disable-file); the tree points here */
         size_t n_rows;
         struct vtree tree;
+        struct mirror *mirrors;  /* the mirror rows served (vmirror.h) */
+        size_t n_mirrors;
         struct handle_table handles;
         struct passthrough pt;   /* off until passthrough_start() */
         const struct lxcfs_options *opts;

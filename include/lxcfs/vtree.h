@@ -28,6 +28,8 @@ struct vtree {
 };
 
 int vtree_build(const struct vfile *table, size_t n_files, struct vtree *ret);
+/* Add directory path (and its parents) unless the tree has it. */
+int vtree_add_dir(struct vtree *t, const char *path);
 void vtree_free(struct vtree *t);
 uint64_t vtree_path_ino(const char *path);
 const struct vnode *vtree_by_ino(const struct vtree *t, uint64_t ino);

@@ -8,6 +8,7 @@
 #include "lxcfs/conn.h"
 #include "lxcfs/log.h"
 #include "lxcfs/strbuf.h"
+#include "lxcfs/vmirror.h"
 #include "options.h"
 
 enum {
@@ -72,7 +73,8 @@ static void usage(FILE *f, const char *prog)
 "      --no-passthrough   serve every read from the daemon (default)\n"
 "  -p, --pidfile FILE     pidfile, locked while running (default " DEFAULT_RUNTIME_DIR "/lxcfs.pid)\n"
 "      --runtime-dir DIR  directory of the default pidfile (default " DEFAULT_RUNTIME_DIR ")\n"
-"      --disable-file PATH  do not serve PATH (e.g. proc/slabinfo); repeatable\n"
+"      --disable-file PATH  do not serve PATH (e.g. proc/slabinfo, or the host's entries\n"
+"                           of sys/devices/system/cpu); repeatable\n"
 "      --list-files       print the files served (with the options given) and exit\n"
 "  -o OPTIONS             mount options (comma separated): ro, nosuid, noexec, ...,\n"
 "                         default_permissions, max_read=N; see lxcfs(8)\n"
@@ -94,7 +96,7 @@ static int add_disabled_file(struct lxcfs_options *fs, const char *prog, const c
 
         while (arg[0] == '/')
                 arg++;
-        if (!vfile_find(arg)) {
+        if (!vfile_find(arg) && !vmirror_find(arg)) {
                 fprintf(stderr, "%s: --disable-file: '%s' is not a file lxcfs serves; "
                         "see '%s --list-files'.\n", prog, arg, prog);
                 return -EINVAL;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs-mirror.h"
 #include "lxcfs/fs.h"
 #include "lxcfs/log.h"
 #include "lxcfs/render_cache.h"
@@ -30,13 +31,20 @@ int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
         r = vfile_rows_served(opts, &fs->rows, &fs->n_rows);
         if (r >= 0)
                 r = vtree_build(fs->rows, fs->n_rows, &fs->tree);
+        if (r >= 0) {
+                r = fs_mirrors_init(fs);
+                if (r < 0)
+                        vtree_free(&fs->tree);
+        }
         if (r < 0) {
+                fs_mirrors_done(fs);
                 free(steal_pointer(&fs->rows));
                 return log_error_errno(r, "Failed to build the file tree: %m");
         }
         passthrough_init(&fs->pt);
         r = handle_table_init(&fs->handles);
         if (r < 0) {
+                fs_mirrors_done(fs);
                 vtree_free(&fs->tree);
                 free(steal_pointer(&fs->rows));
                 return log_error_errno(r, "Failed to set up the handle table: %m");
@@ -47,6 +55,7 @@ int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
         r = render_caches_enable(NULL);
         if (r < 0) {
                 handle_table_done(&fs->handles);
+                fs_mirrors_done(fs);
                 vtree_free(&fs->tree);
                 free(steal_pointer(&fs->rows));
                 return log_error_errno(r, "Failed to set up the caches: %m");
@@ -59,6 +68,7 @@ void lxcfs_fs_done(struct lxcfs_fs *fs)
         render_caches_disable();
         handle_table_done(&fs->handles);
         passthrough_done(&fs->pt);
+        fs_mirrors_done(fs);
         vtree_free(&fs->tree);
         free(steal_pointer(&fs->rows));
 }
@@ -149,8 +159,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
         struct lxcfs_fs *fs = fs_of(req);
         const struct vnode *n = vtree_lookup(&fs->tree, parent, name);
+        struct mirror *m = fs_mirror_of(fs, parent);
         struct fuse_entry_param e = { 0 };
 
+        if (!n && m) {
+                fs_mirror_lookup(req, m, parent, name);
+                return;
+        }
         if (!n) {
                 /* A negative entry, cached as long as positive ones. */
                 e.entry_timeout = fs->attr_timeout;
@@ -169,8 +184,18 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
         struct lxcfs_fs *fs = fs_of(req);
         const struct vnode *n = vtree_by_ino(&fs->tree, ino);
+        struct mirror *m = n ? NULL : fs_mirror_of(fs, ino);
         struct stat st;
+        int r;
 
+        if (m) {
+                r = fs_mirror_getattr(m, ino, &st);
+                if (r < 0)
+                        fuse_reply_err(req, -r);
+                else
+                        fuse_reply_attr(req, &st, MIRROR_ATTR_TIMEOUT);
+                return;
+        }
         if (!n) {
                 fuse_reply_err(req, ENOENT);
                 return;
@@ -179,15 +204,40 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         fuse_reply_attr(req, &st, fs->attr_timeout);
 }
 
+/* A host file of a mirror row: its bytes now, served from the daemon
+ * (never passthrough: the text is the host's, not rendered). */
+static int do_open_mirrored(struct lxcfs_fs *fs, struct mirror *m, uint64_t ino,
+                            const struct fuse_ctx *caller, struct fuse_file_info *fi)
+{
+        struct content *c;
+        int r;
+
+        r = fs_mirror_content(fs, m, ino, caller->pid, caller->uid, &c);
+        if (r < 0)
+                return r;
+        r = handle_add(&fs->handles, ino, c, &fi->fh);
+        if (r < 0)
+                return r;
+        fi->direct_io = 1;
+        fi->keep_cache = 0;
+        fi->noflush = 1;
+        return 0;
+}
+
 static int do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
                    struct passthrough_open *pto)
 {
         struct lxcfs_fs *fs = fs_of(req);
         const struct vnode *n = vtree_by_ino(&fs->tree, ino);
         const struct fuse_ctx *caller = fuse_req_ctx(req);
+        struct mirror *m = n ? NULL : fs_mirror_of(fs, ino);
         struct content *c;
         int r;
 
+        *pto = (struct passthrough_open) { .kind = PT_OPEN_PLAIN, .ino = ino };
+        if (m)
+                return (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) ? -EACCES :
+                       do_open_mirrored(fs, m, ino, caller, fi);
         if (!n)
                 return -ENOENT;
         if (!n->file)
@@ -255,38 +305,47 @@ static void reply_slice(fuse_req_t req, const struct content *c, size_t size, of
         fuse_reply_buf(req, c->data + off, MIN(size, c->len - (size_t) off));
 }
 
+/* The text of ino for the reader of req, made anew: rendered, or read
+ * from the host for a mirrored file. */
+static int content_for(fuse_req_t req, fuse_ino_t ino, struct content **ret)
+{
+        struct lxcfs_fs *fs = fs_of(req);
+        const struct vnode *n = vtree_by_ino(&fs->tree, ino);
+        const struct fuse_ctx *caller = fuse_req_ctx(req);
+        struct mirror *m = n ? NULL : fs_mirror_of(fs, ino);
+
+        if (m)
+                return fs_mirror_content(fs, m, ino, caller->pid, caller->uid, ret);
+        if (!n || !n->file)
+                return -EBADF;
+        return lxcfs_fs_render(fs, n, caller->pid, ret);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
         struct lxcfs_fs *fs = fs_of(req);
         struct content *c = handle_get(&fs->handles, fi->fh, ino);
-        const struct vnode *n;
         int r;
 
         log_debug("read inode %llu: %zu bytes at %lld", (unsigned long long) ino, size, (long long) off);
         if (!c) {
                 /* Not a handle of this process (e.g. issued before a
                  * connection handover): render again for this reader. */
-                n = vtree_by_ino(&fs->tree, ino);
-                if (!n || !n->file) {
-                        fuse_reply_err(req, EBADF);
-                        return;
-                }
-                r = lxcfs_fs_render(fs, n, fuse_req_ctx(req)->pid, &c);
+                r = content_for(req, ino, &c);
                 if (r < 0) {
                         fuse_reply_err(req, -r);
                         return;
                 }
-                log_debug("read %s with unknown handle %#llx: rendered again",
-                          n->path, (unsigned long long) fi->fh);
+                log_debug("read inode %llu with unknown handle %#llx: rendered again",
+                          (unsigned long long) ino, (unsigned long long) fi->fh);
         } else if (off == 0 && handle_note_read_at_zero(&fs->handles, fi->fh)) {
                 /* A reader that seeks back and reads again (top, vmstat and
                  * procps keep /proc/stat open) wants the current values, as
                  * the kernel's own files give them. */
                 struct content *fresh;
 
-                n = vtree_by_ino(&fs->tree, ino);
-                r = n && n->file ? lxcfs_fs_render(fs, n, fuse_req_ctx(req)->pid, &fresh) : -EBADF;
+                r = content_for(req, ino, &fresh);
                 if (r < 0) {
                         content_unref(c);
                         fuse_reply_err(req, -r);
@@ -318,9 +377,19 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-        const struct vnode *n = vtree_by_ino(&fs_of(req)->tree, ino);
+        struct lxcfs_fs *fs = fs_of(req);
+        const struct vnode *n = vtree_by_ino(&fs->tree, ino);
+        struct mirror *m = fs_mirror_of(fs, ino);
+        int r;
 
-        if (!n)
+        if (m) {
+                /* Listed per reader: the kernel keeps no copy. */
+                r = n ? 0 : fs_mirror_opendir(fs, m, ino, fuse_req_ctx(req)->pid);
+                if (r < 0)
+                        fuse_reply_err(req, -r);
+                else
+                        fuse_reply_open(req, fi);
+        } else if (!n)
                 fuse_reply_err(req, ENOENT);
         else if (n->file)
                 fuse_reply_err(req, ENOTDIR);
@@ -336,9 +405,14 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
         struct lxcfs_fs *fs = fs_of(req);
         const struct vnode *dir = vtree_by_ino(&fs->tree, ino);
+        struct mirror *m = fs_mirror_of(fs, ino);
         _cleanup_free_ char *buf = NULL;
         size_t used = 0;
 
+        if (m) {
+                fs_mirror_readdir(req, m, ino, size, off);
+                return;
+        }
         if (!dir || dir->file) {
                 fuse_reply_err(req, ENOTDIR);
                 return;
@@ -415,6 +489,7 @@ const struct fuse_lowlevel_ops lxcfs_fs_ops = {
         .read = op_read,
         .flush = op_flush,
         .release = op_release,
+        .readlink = fs_mirror_readlink,
         .opendir = op_opendir,
         .readdir = op_readdir,
         .releasedir = op_releasedir,

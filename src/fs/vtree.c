@@ -120,6 +120,24 @@ fail:
         return r;
 }
 
+int vtree_add_dir(struct vtree *t, const char *path)
+{
+        size_t cap = t->n + 1 + strlen(path);
+        struct vnode *nodes;
+        int r;
+
+        nodes = reallocarray(t->nodes, cap, sizeof(*nodes));
+        if (!nodes)
+                return -ENOMEM;
+        t->nodes = nodes;
+        for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+                r = add_node(t, cap, path, (size_t) (p - path), NULL);
+                if (r < 0)
+                        return r;
+        }
+        return add_node(t, cap, path, strlen(path), NULL);
+}
+
 void vtree_free(struct vtree *t)
 {
         for (size_t i = 0; i < t->n; i++)

@@ -5,6 +5,7 @@
 
 #include "lxcfs/render.h"
 #include "lxcfs/vfile.h"
+#include "lxcfs/vmirror.h"
 
 /* Sorted by path. A new virtual file is one renderer file plus one row:
  * the tree, the mountpoint checks, --list-files and --disable-file all
@@ -38,6 +39,32 @@ const struct vfile vfile_table[] = {
 };
 
 const size_t vfile_table_size = ELEMENTSOF(vfile_table);
+
+/* Directories shown as the host has them; the rows above under one of
+ * them take the place of the host's file of that name. */
+const struct vmirror vmirror_table[] = {
+        { "sys/devices/system/cpu", "/sys/devices/system/cpu",
+          "the host's CPU directory, read-only; cpuN of CPUs outside the visible ones hidden",
+          cpu_dir_load_view, cpu_dir_entry_visible },
+};
+
+const size_t vmirror_table_size = ELEMENTSOF(vmirror_table);
+
+const struct vmirror *vmirror_find(const char *path)
+{
+        for (size_t i = 0; i < vmirror_table_size; i++)
+                if (streq(vmirror_table[i].path, path))
+                        return &vmirror_table[i];
+        return NULL;
+}
+
+bool vmirror_disabled(const struct lxcfs_options *opts, const struct vmirror *m)
+{
+        for (size_t i = 0; opts && i < opts->n_disabled_files; i++)
+                if (streq(opts->disabled_files[i], m->path))
+                        return true;
+        return false;
+}
 
 const struct vfile *vfile_row(size_t index)
 {

@@ -33,6 +33,7 @@ lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed
 lxc.mount.entry = /usr usr none bind,ro 0 0
 lxc.mount.entry = /etc/alternatives etc/alternatives none bind,ro 0 0
 lxc.cgroup.memory.limit_in_bytes = 268435456
+$([[ -d /sys/devices/system/cpu/cpu1 ]] && echo "lxc.cgroup.cpuset.cpus = 1")
 lxc.hook.mount = $HOOK
 lxc.hook.post-stop = $SOURCE_DIR/packaging/lxc/lxc.reboot.hook
 lxc.net.0.type = empty
@@ -53,6 +54,12 @@ if command -v lxc-start >/dev/null && cg_v1_has memory; then
                 n=$(grep -c " - fuse.lxcfs " "/proc/$(lxc-info -P "$BASE" -n limited -pH)/mountinfo")
                 expect_eq "every served file is bound (those of --list-files the rootfs has)" "$n" \
                         "$("$LXCFS_BIN" --list-files | grep -vc '^proc/pressure/')"
+                [[ -d /sys/devices/system/cpu/cpu1 ]] && out=$(lxc-attach -P "$BASE" -n limited -- sh -c \
+                        'ls /sys/devices/system/cpu | grep -E "^cpu[0-9]+\$"; cat /sys/devices/system/cpu/online;
+                         cat /sys/devices/system/cpu/cpu1/topology/core_id' 2>&1)
+                [[ -d /sys/devices/system/cpu/cpu1 ]] &&
+                expect_eq "cpuset 1: the cpu directory is bound whole: cpu1 only, online, topology" \
+                        "$(tr '\n' ' ' <<<"$out")" "cpu1 1 $(cat /sys/devices/system/cpu/cpu1/topology/core_id) "
                 lxc-stop -P "$BASE" -n limited -k
         else
                 fail "lxc-start of a limited container"; diag "$(tail -20 "$BASE/limited.log")"

@@ -236,6 +236,33 @@ out=$(cat "$SANDBOX_ROOT$T/stopped.out" 2>/dev/null)
 check "SIGSTOP then SIGKILL: the read completes: $(tr '\n' ' ' <<<"$out")" eval '[[ $out == MemTotal:* && $out == *rc=0 ]]'
 check_eq "the mount is still the same device" "$(live_dev)" "$DEV"
 
+# ------------------------------------------------- mirrored host entries
+# A shell whose cwd is the host mirror's cpu0/topology, with core_id open,
+# across a restart: the new process never gave those inodes out and finds
+# their paths again (the inode is the hash of the path).
+CPU0=$MNT/sys/devices/system/cpu/cpu0/topology
+if [[ -r /sys/devices/system/cpu/cpu0/topology/core_id ]]; then
+        rm -f "$SANDBOX_ROOT$T"/cpudir.*
+        sbx systemd-run --quiet --unit=lxcfs-cpudir-reader sh -c "cd $CPU0 && exec 3<core_id && touch $T/cpudir.ready &&
+                while [ ! -e $T/cpudir.go ]; do sleep 0.1; done; { cat core_id; cat <&3; echo rc=\$?; } >$T/cpudir.out 2>&1"
+        wait_for 10 eval '[[ -e $SANDBOX_ROOT$T/cpudir.ready ]]'
+        pid=$(prop MainPID)
+        sbx timeout 60 systemctl restart "$UNIT"
+        wait_new_main "$pid"
+        sbx touch "$T/cpudir.go"
+        wait_for 10 eval 'grep -q "^rc=" "$SANDBOX_ROOT$T/cpudir.out"'
+        core=$(cat /sys/devices/system/cpu/cpu0/topology/core_id)
+        check_eq "cpu0/topology, cwd and open file kept across a handover: both reads" \
+                "$(cat "$SANDBOX_ROOT$T/cpudir.out" 2>/dev/null)" "$core
+$core
+rc=0"
+        check_eq "still the same mount" "$(live_dev)" "$DEV"
+        sbx systemctl reset-failed lxcfs-cpudir-reader >/dev/null 2>&1
+else
+        skip "cpu0/topology across a handover" "no /sys/devices/system/cpu/cpu0/topology"
+        skip "still the same mount" "no /sys/devices/system/cpu/cpu0/topology"
+fi
+
 # ------------------------------------------------- crash loop
 
 for (( i = 1; i <= 8; i++ )); do
