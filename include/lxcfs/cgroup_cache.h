@@ -15,7 +15,10 @@
  * - CG_VIEW_TTL_NS (20 ms): memory view, CPU limits and CPU usage of a
  *   cgroup path, shared by every process in that cgroup. Short enough that
  *   `free` or `top` run twice never notice; a cgroup that is removed drops
- *   out after one TTL (errors are never cached).
+ *   out after one TTL (errors are never cached). The limit files of the
+ *   ancestors a view walks through (memory limits, CFS quotas) are shared
+ *   by every cgroup below them for the same TTL, so a view may combine its
+ *   own files with an ancestor's limit read up to one TTL before.
  *
  * A request takes references, never copies: the reader's record (its
  * paths and the keys of its views, built once per /proc/PID/cgroup read)
@@ -33,6 +36,8 @@ int cg_reader_cache_enable(ttl_clock_t clock);
 void cg_reader_cache_disable(void);
 int cg_view_cache_enable(ttl_clock_t clock);
 void cg_view_cache_disable(void);
+int cg_level_cache_enable(ttl_clock_t clock);
+void cg_level_cache_disable(void);
 
 /* Keys naming a reader's cgroups, for the caches of per-cgroup values:
  * the hierarchies and the path of every controller the value depends on. */

@@ -52,6 +52,7 @@ void render_caches_disable(void)
         ttl_cache_free(steal_pointer(&pidns_cache));
         ttl_cache_free(steal_pointer(&tasks_cache));
         cg_view_cache_disable();
+        cg_level_cache_disable();
         cg_reader_cache_disable();
 }
 
@@ -70,6 +71,8 @@ int render_caches_enable(ttl_clock_t clock)
                 r = cg_reader_cache_enable(clock);
         if (r >= 0)
                 r = cg_view_cache_enable(clock);
+        if (r >= 0)
+                r = cg_level_cache_enable(clock);
         if (r < 0)
                 render_caches_disable();
         return r;

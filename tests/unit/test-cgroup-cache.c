@@ -2,7 +2,8 @@
 /* The cached cgroup views, with a hand-moved clock.
  * On a copy of the v1 fixture tree: a changed limit shows only after the
  * TTL; a removed cgroup is not served after the TTL; two cgroups never
- * share an entry; disabled, every read is fresh.
+ * share an entry; siblings share their parent's limit for one TTL;
+ * disabled, every read is fresh.
  * As root on this machine's v1 memory hierarchy: the pid -> cgroup cache
  * follows a process moved to another cgroup after its TTL, and forgets a
  * process that exited. */
@@ -155,6 +156,38 @@ static void test_cpu(const struct cg_hierarchies *h)
         cg_reader_done(&r);
 }
 
+/* Siblings share their parent's limit files for one TTL; their own are
+ * read for their own view. */
+static void test_level(const struct cg_hierarchies *h)
+{
+        char cmd[PATH_MAX * 3];
+        struct cg_reader first, second;
+
+        snprintf(cmd, sizeof(cmd), "cp -r '%1$s/sys/fs/cgroup/memory/lxcfsfix/inherit' "
+                 "'%1$s/sys/fs/cgroup/memory/lxcfsfix/inherit2'", tree);
+        tap_ok(system(cmd) == 0, "a second child without a limit of its own");
+        tap_ok(cg_level_cache_enable(fake_clock) == 0, "enable the level cache");
+        fake_now += CG_VIEW_TTL_NS;
+        reader_in(h, "inherit", &first);
+        reader_in(h, "inherit2", &second);
+        tap_ok(write_text("memory/lxcfsfix/memory.limit_in_bytes", "536870912\n") == 0, "parent: 512M");
+        tap_ok(cached_limit(&first) == 536870912, "first child: 512M from its parent");
+        tap_ok(write_text("memory/lxcfsfix/memory.limit_in_bytes", "1073741824\n") == 0, "parent: 1G");
+        tap_ok(cached_limit(&second) == 536870912, "second child, within the TTL: the parent's file as read for the first");
+        tap_ok(write_text("memory/lxcfsfix/inherit2/memory.limit_in_bytes", "268435456\n") == 0 &&
+               write_text("memory/lxcfsfix/memory.limit_in_bytes", "2147483648\n") == 0,
+               "second child: 256M of its own; parent: 2G");
+        fake_now += CG_VIEW_TTL_NS;
+        tap_ok(cached_limit(&second) == 268435456, "after the TTL: the child's own file is read");
+        tap_ok(cached_limit(&first) == 2147483648, "... and the parent's again");
+        cg_level_cache_disable();
+        tap_ok(write_text("memory/lxcfsfix/memory.limit_in_bytes", "536870912\n") == 0, "parent: 512M");
+        fake_now += CG_VIEW_TTL_NS;
+        tap_ok(cached_limit(&first) == 536870912, "level cache off: read fresh");
+        cg_reader_done(&first);
+        cg_reader_done(&second);
+}
+
 static void test_disabled(const struct cg_hierarchies *h)
 {
         struct cg_reader r;
@@ -239,6 +272,7 @@ int main(void)
         tap_ok(cg_view_cache_enable(fake_clock) == 0, "enable the view cache");
         test_memory(&h);
         test_cpu(&h);
+        test_level(&h);
         test_disabled(&h);
         cg_hierarchies_close(&h);
         remove_fixtures();
