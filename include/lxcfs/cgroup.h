@@ -57,9 +57,14 @@ bool cg_has_controller(const struct cg_hierarchies *h, enum cg_controller c);
  * hierarchy root and start with '/' ("/" is the root cgroup). A path holding
  * "." or ".." components (a reader outside our cgroup namespace shows up as
  * "/../..") is never resolved: that controller's path stays NULL (unknown). */
+struct cg_keys;
+
 struct cg_reader {
         const struct cg_hierarchies *h;
         char *path[_CG_CONTROLLER_MAX];
+        /* Set in the records of the reader cache (cgroup_cache.h), whose
+         * paths and keys live in the record itself; NULL otherwise. */
+        const struct cg_keys *keys;
 };
 
 /* Parse /proc/PID/cgroup text. Controllers that are missing stay NULL.

@@ -15,7 +15,14 @@
  * - CG_VIEW_TTL_NS (20 ms): memory view, CPU limits and CPU usage of a
  *   cgroup path, shared by every process in that cgroup. Short enough that
  *   `free` or `top` run twice never notice; a cgroup that is removed drops
- *   out after one TTL (errors are never cached). */
+ *   out after one TTL (errors are never cached). The limit files of the
+ *   ancestors a view walks through (memory limits, CFS quotas) are shared
+ *   by every cgroup below them for the same TTL, so a view may combine its
+ *   own files with an ancestor's limit read up to one TTL before.
+ *
+ * A request takes references, never copies: the reader's record (its
+ * paths and the keys of its views, built once per /proc/PID/cgroup read)
+ * and each view it needs. */
 
 #include "lxcfs/cgroup.h"
 #include "lxcfs/ttl_cache.h"
@@ -29,15 +36,62 @@ int cg_reader_cache_enable(ttl_clock_t clock);
 void cg_reader_cache_disable(void);
 int cg_view_cache_enable(ttl_clock_t clock);
 void cg_view_cache_disable(void);
+int cg_level_cache_enable(ttl_clock_t clock);
+void cg_level_cache_disable(void);
 
-/* Same contracts as cg_reader_load(), cg_memory_read(),
- * cg_cpu_limits_read() and cg_cpu_usage_read(). */
-int cg_reader_load_cached(const struct cg_hierarchies *h, pid_t pid, struct cg_reader *ret);
-int cg_memory_read_cached(const struct cg_reader *r, struct cg_memory *ret);
-int cg_cpu_limits_read_cached(const struct cg_reader *r, struct cg_cpu_limits *ret);
-int cg_cpu_usage_read_cached(const struct cg_reader *r, struct cg_cpu_usage *ret);
+/* Keys naming a reader's cgroups, for the caches of per-cgroup values:
+ * the hierarchies and the path of every controller the value depends on. */
+enum cg_key_kind {
+        CG_KEY_ALL,        /* every controller: task counts */
+        CG_KEY_MEMORY,     /* the memory view */
+        CG_KEY_CPU_LIMITS, /* cpuset and cpu */
+        CG_KEY_CPU_USAGE,  /* cpuacct */
+        _CG_KEY_MAX,
+};
 
-/* A key naming every cgroup of r (its hierarchies and paths), for caches
- * of per-cgroup values kept elsewhere. Writes at most size bytes; returns
- * the key length, or -ENAMETOOLONG. */
-ssize_t cg_reader_key(const struct cg_reader *r, char *buf, size_t size);
+struct cg_keys {
+        struct {
+                const char *data;
+                size_t len;
+        } key[_CG_KEY_MAX];
+};
+
+/* The key of kind k: r's own (r->keys, built once with the cached record)
+ * or, for a reader parsed elsewhere, written into buf. -ENAMETOOLONG when
+ * it does not fit. */
+int cg_key_of(const struct cg_reader *r, enum cg_key_kind k, char *buf, size_t size,
+              const void **ret, size_t *ret_len);
+
+/* Every function below hands out a reference to an immutable value shared
+ * with every other holder (the caller unrefs it, see ttl_cache.h) and
+ * copies nothing; the cg_*_of() accessors give its typed contents. While a
+ * cache is off, the value is built fresh for the caller alone. Same errors
+ * as cg_reader_load(), cg_memory_read(), cg_cpu_limits_read() and
+ * cg_cpu_usage_read(). */
+
+/* The cgroups of pid, with their keys (cg_reader_of(v)->keys). */
+int cg_reader_load_cached(const struct cg_hierarchies *h, pid_t pid, struct ttl_value **ret);
+int cg_memory_read_cached(const struct cg_reader *r, struct ttl_value **ret);
+int cg_cpu_limits_read_cached(const struct cg_reader *r, struct ttl_value **ret);
+/* The per-CPU arrays live in the value. */
+int cg_cpu_usage_read_cached(const struct cg_reader *r, struct ttl_value **ret);
+
+static inline const struct cg_reader *cg_reader_of(const struct ttl_value *v)
+{
+        return (const struct cg_reader *) (const void *) v->data;
+}
+
+static inline const struct cg_memory *cg_memory_of(const struct ttl_value *v)
+{
+        return (const struct cg_memory *) (const void *) v->data;
+}
+
+static inline const struct cg_cpu_limits *cg_cpu_limits_of(const struct ttl_value *v)
+{
+        return (const struct cg_cpu_limits *) (const void *) v->data;
+}
+
+static inline const struct cg_cpu_usage *cg_cpu_usage_of(const struct ttl_value *v)
+{
+        return (const struct cg_cpu_usage *) (const void *) v->data;
+}

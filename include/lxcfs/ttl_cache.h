@@ -21,14 +21,22 @@
 
 #define NSEC_PER_MSEC UINT64_C(1000000)
 
+/* Values are shared by reference: whoever holds one reads it without a
+ * lock and must never write to it once it was handed out. A value may
+ * hold a struct whose pointers point into its own data (a cgroup record,
+ * a per-CPU array): it is never moved. */
 struct ttl_value {
         unsigned refs;  /* atomic */
+        bool adopted;   /* data is a buffer of its own */
         size_t len;
-        char data[];    /* len bytes, then a NUL */
+        char *data;     /* len bytes, then a NUL; suitably aligned for any type */
 };
 
 /* A value of len zeroed bytes (plus the NUL), one reference; NULL on ENOMEM. */
 struct ttl_value *ttl_value_new(size_t len);
+/* A value that takes over buf (malloc'd, len bytes then a NUL): no copy.
+ * NULL on ENOMEM, and then buf was freed. */
+struct ttl_value *ttl_value_adopt(char *buf, size_t len);
 struct ttl_value *ttl_value_ref(struct ttl_value *v);
 void ttl_value_unref(struct ttl_value *v);
 static inline void ttl_value_unrefp(struct ttl_value **v) { ttl_value_unref(*v); }

@@ -32,8 +32,11 @@ struct render_ctx {
         const struct lxcfs_options *opts;
         const struct cg_hierarchies *cg;
         struct loadavg_sampler *loadavg;      /* task counts and loadavg; NULL if it failed */
-        /* Loaded on first use by render_ctx_reader(). */
+        /* Loaded on first use by render_ctx_reader(): a reference to the
+         * reader cache's record (reader unused), or, in tests, a reader
+         * parsed into reader (reader_ref NULL). */
         int reader_err;                       /* 1 = not loaded yet */
+        struct ttl_value *reader_ref;
         struct cg_reader reader;
 };
 

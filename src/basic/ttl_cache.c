@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,14 +32,32 @@ struct ttl_cache {
         struct entry **buckets;
 };
 
+/* The header of an inline value, padded so that data is aligned for any
+ * type a value may hold. */
+struct inline_value {
+        struct ttl_value v;
+        _Alignas(max_align_t) char data[];
+};
+
 struct ttl_value *ttl_value_new(size_t len)
 {
-        struct ttl_value *v = calloc(1, sizeof(*v) + len + 1);
+        struct inline_value *iv = calloc(1, sizeof(*iv) + len + 1);
 
-        if (!v)
+        if (!iv)
                 return NULL;
-        v->refs = 1;
-        v->len = len;
+        iv->v = (struct ttl_value) { .refs = 1, .len = len, .data = iv->data };
+        return &iv->v;
+}
+
+struct ttl_value *ttl_value_adopt(char *buf, size_t len)
+{
+        struct ttl_value *v = malloc(sizeof(*v));
+
+        if (!v) {
+                free(buf);
+                return NULL;
+        }
+        *v = (struct ttl_value) { .refs = 1, .adopted = true, .len = len, .data = buf };
         return v;
 }
 
@@ -51,8 +70,11 @@ struct ttl_value *ttl_value_ref(struct ttl_value *v)
 
 void ttl_value_unref(struct ttl_value *v)
 {
-        if (v && __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0)
-                free(v);
+        if (!v || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) != 0)
+                return;
+        if (v->adopted)
+                free(v->data);
+        free(v);
 }
 
 uint64_t ttl_clock_monotonic(void)

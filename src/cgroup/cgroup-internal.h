@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "lxcfs/cgroup.h"
+#include "lxcfs/cgroup_cache.h"
 
 /* Small cgroup files are read into a stack buffer of this size; only a
  * bigger one (cpuacct.usage_all on a large machine) goes to the heap. */
@@ -39,3 +40,13 @@ int cg_read_text(int fd, const char *path, char *stack_buf, size_t size, char **
  * key is not NUL-terminated: compare with its length. -EINVAL when the value
  * is not a number. */
 int cg_split_key_u64(const char *line, size_t len, const char **ret_key, size_t *ret_key_len, uint64_t *ret_value);
+
+/* cg_read_level() for a level of a cgroup's chain whose own path is
+ * rel[0..leaf): an ancestor's file comes through the level cache (see
+ * level_cache.c) when it is on, the leaf's is read. */
+ssize_t cg_read_chain(int fd, const char *rel, size_t len, size_t leaf, const char *file, char *buf, size_t size);
+int cg_read_chain_u64(int fd, const char *rel, size_t len, size_t leaf, const char *file, uint64_t *ret);
+
+/* Write the key of kind k for r into buf, as much as fits in size bytes
+ * (buf may be NULL with size 0 to measure). Returns the key's full length. */
+size_t cg_key_build(const struct cg_reader *r, enum cg_key_kind k, char *buf, size_t size);

@@ -78,7 +78,7 @@ static void keep_tighter(struct cg_cpu_limits *l, uint64_t quota, uint64_t perio
         l->period_us = period;
 }
 
-static int quota_level_v1(int fd, const char *rel, size_t len, struct cg_cpu_limits *l)
+static int quota_level_v1(int fd, const char *rel, size_t len, size_t leaf, struct cg_cpu_limits *l)
 {
         char buf[64];
         int64_t quota;
@@ -86,7 +86,7 @@ static int quota_level_v1(int fd, const char *rel, size_t len, struct cg_cpu_lim
         ssize_t n;
         int r;
 
-        n = cg_read_level(fd, rel, len, "cpu.cfs_quota_us", buf, sizeof(buf));
+        n = cg_read_chain(fd, rel, len, leaf, "cpu.cfs_quota_us", buf, sizeof(buf));
         if (n < 0)
                 return (int) n;
         r = parse_i64(buf, &quota);
@@ -94,7 +94,7 @@ static int quota_level_v1(int fd, const char *rel, size_t len, struct cg_cpu_lim
                 return -EINVAL;
         if (quota < 0)
                 return 0; /* -1: no quota here */
-        r = cg_read_level_u64(fd, rel, len, "cpu.cfs_period_us", &period);
+        r = cg_read_chain_u64(fd, rel, len, leaf, "cpu.cfs_period_us", &period);
         if (r < 0)
                 return r;
         if (period == UINT64_MAX)
@@ -128,7 +128,7 @@ static int parse_cpu_max(const char *s, bool *ret_limited, uint64_t *ret_quota, 
         return 0;
 }
 
-static int quota_level_v2(int fd, const char *rel, size_t len, struct cg_cpu_limits *l)
+static int quota_level_v2(int fd, const char *rel, size_t len, size_t leaf, struct cg_cpu_limits *l)
 {
         char buf[64];
         uint64_t quota, period;
@@ -136,7 +136,7 @@ static int quota_level_v2(int fd, const char *rel, size_t len, struct cg_cpu_lim
         ssize_t n;
         int r;
 
-        n = cg_read_level(fd, rel, len, "cpu.max", buf, sizeof(buf));
+        n = cg_read_chain(fd, rel, len, leaf, "cpu.max", buf, sizeof(buf));
         if (n == -ENOENT)
                 return 0; /* cpu controller not enabled at this level */
         if (n < 0)
@@ -153,6 +153,7 @@ static int quota_limits(const struct cg_reader *r, struct cg_cpu_limits *l)
 {
         bool v2 = cg_is_unified(r->h, CG_CPU);
         const char *rel;
+        size_t leaf;
         int fd, k;
 
         k = cg_locate(r, CG_CPU, &fd, &rel);
@@ -160,9 +161,11 @@ static int quota_limits(const struct cg_reader *r, struct cg_cpu_limits *l)
                 return 0;
         if (k < 0)
                 return k;
+        leaf = strlen(rel);
+
         /* The root cgroup has no quota on either version. */
-        for (size_t len = strlen(rel); len > 0; len = cg_parent_len(rel, len)) {
-                k = v2 ? quota_level_v2(fd, rel, len, l) : quota_level_v1(fd, rel, len, l);
+        for (size_t len = leaf; len > 0; len = cg_parent_len(rel, len)) {
+                k = v2 ? quota_level_v2(fd, rel, len, leaf, l) : quota_level_v1(fd, rel, len, leaf, l);
                 if (k < 0)
                         return k;
         }

@@ -128,7 +128,7 @@ static int memory_read_v1(int fd, const char *rel, struct cg_memory *m)
 
         /* The v1 root cannot be limited: stop below it. */
         for (size_t len = leaf; len > 0; len = cg_parent_len(rel, len)) {
-                r = cg_read_level_u64(fd, rel, len, "memory.limit_in_bytes", &v);
+                r = cg_read_chain_u64(fd, rel, len, leaf, "memory.limit_in_bytes", &v);
                 if (r < 0)
                         return r;
                 if (!v1_unlimited(v) && v < m->limit) {
@@ -185,7 +185,7 @@ static int memory_read_v2(int fd, const char *rel, struct cg_memory *m)
         int r;
 
         for (size_t len = leaf; len > 0; len = cg_parent_len(rel, len)) {
-                r = cg_read_level_u64(fd, rel, len, "memory.max", &v);
+                r = cg_read_chain_u64(fd, rel, len, leaf, "memory.max", &v);
                 if (r == -ENOENT) {
                         if (len == leaf) {
                                 r = level_exists(fd, rel, len);
@@ -208,8 +208,9 @@ static int memory_read_v2(int fd, const char *rel, struct cg_memory *m)
                         holder = len;
                 }
 
-                r = read_optional_u64(fd, rel, len, "memory.swap.max", &v, &found);
-                if (r < 0)
+                r = cg_read_chain_u64(fd, rel, len, leaf, "memory.swap.max", &v);
+                found = r >= 0;
+                if (r < 0 && r != -ENOENT)
                         return r;
                 if (found && v < m->swap_limit) {
                         m->swap_limit = v;

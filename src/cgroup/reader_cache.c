@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cgroup-internal.h"
 #include "lxcfs/cgroup_cache.h"
 #include "lxcfs/macro.h"
 
@@ -35,44 +36,53 @@ struct reader_key {
         pid_t pid;
 };
 
-/* The paths one after the other, each NUL-terminated; an empty string for
- * a controller whose path is unknown (real paths start with '/'). */
-static int serialize(const struct cg_reader *r, struct ttl_value **ret)
+/* The record of a reader, in one immutable value: the cg_reader, the
+ * keys of its views, then the strings both point to. Opens take a
+ * reference to it; nothing is copied or serialised per open. */
+struct record {
+        struct cg_reader reader;
+        struct cg_keys keys;
+};
+
+static size_t record_size(const struct cg_reader *r, const size_t key_len[_CG_KEY_MAX])
 {
-        struct ttl_value *v;
-        size_t len = 0;
-        char *p;
+        size_t len = sizeof(struct record);
 
         for (int c = 0; c < _CG_CONTROLLER_MAX; c++)
-                len += (r->path[c] ? strlen(r->path[c]) : 0) + 1;
-        v = ttl_value_new(len);
-        if (!v)
-                return -ENOMEM;
-        p = v->data;
-        for (int c = 0; c < _CG_CONTROLLER_MAX; c++)
-                p = stpcpy(p, r->path[c] ? r->path[c] : "") + 1;
-        *ret = v;
-        return 0;
+                len += r->path[c] ? strlen(r->path[c]) + 1 : 0;
+        for (int k = 0; k < _CG_KEY_MAX; k++)
+                len += key_len[k];
+        return len;
 }
 
-static int deserialize(const struct cg_hierarchies *h, const struct ttl_value *v, struct cg_reader *ret)
+static int record_new(const struct cg_reader *r, struct ttl_value **ret)
 {
-        struct cg_reader r = { .h = h };
-        const char *p = v->data;
+        size_t key_len[_CG_KEY_MAX];
+        struct ttl_value *v;
+        struct record *rec;
+        char *p;
 
-        for (int c = 0; c < _CG_CONTROLLER_MAX; c++) {
-                size_t n = strlen(p);
-
-                if (n > 0) {
-                        r.path[c] = strndup(p, n);
-                        if (!r.path[c]) {
-                                cg_reader_done(&r);
-                                return -ENOMEM;
-                        }
+        for (int k = 0; k < _CG_KEY_MAX; k++)
+                key_len[k] = cg_key_build(r, k, NULL, 0);
+        v = ttl_value_new(record_size(r, key_len));
+        if (!v)
+                return -ENOMEM;
+        rec = (struct record *) (void *) v->data;
+        p = v->data + sizeof(*rec);
+        rec->reader.h = r->h;
+        for (int c = 0; c < _CG_CONTROLLER_MAX; c++)
+                if (r->path[c]) {
+                        rec->reader.path[c] = p;
+                        p = stpcpy(p, r->path[c]) + 1;
                 }
-                p += n + 1;
+        for (int k = 0; k < _CG_KEY_MAX; k++) {
+                (void) cg_key_build(&rec->reader, k, p, key_len[k]);
+                rec->keys.key[k].data = p;
+                rec->keys.key[k].len = key_len[k];
+                p += key_len[k];
         }
-        *ret = r;
+        rec->reader.keys = &rec->keys;
+        *ret = v;
         return 0;
 }
 
@@ -85,43 +95,19 @@ static int fetch_reader(const void *key, size_t key_len, void *userdata, struct 
         e = cg_reader_load(k->h, k->pid, &r);
         if (e < 0)
                 return e;
-        e = serialize(&r, ret);
+        e = record_new(&r, ret);
         cg_reader_done(&r);
         return e;
 }
 
-int cg_reader_load_cached(const struct cg_hierarchies *h, pid_t pid, struct cg_reader *ret)
+int cg_reader_load_cached(const struct cg_hierarchies *h, pid_t pid, struct ttl_value **ret)
 {
-        _cleanup_ttl_value_ struct ttl_value *v = NULL;
         struct reader_key key;
-        int e;
 
-        if (!reader_cache)
-                return cg_reader_load(h, pid, ret);
         memset(&key, 0, sizeof(key)); /* padding is part of the key */
         key.h = h;
         key.pid = pid;
-        e = ttl_cache_get(reader_cache, &key, sizeof(key), CG_READER_TTL_NS, fetch_reader, NULL, &v);
-        if (e < 0)
-                return e;
-        return deserialize(h, v, ret);
-}
-
-ssize_t cg_reader_key(const struct cg_reader *r, char *buf, size_t size)
-{
-        size_t len = sizeof(r->h);
-
-        if (size < len)
-                return -ENAMETOOLONG;
-        memcpy(buf, &r->h, sizeof(r->h));
-        for (int c = 0; c < _CG_CONTROLLER_MAX; c++) {
-                const char *p = r->path[c] ? r->path[c] : "";
-                size_t n = strlen(p) + 1;
-
-                if (size - len < n)
-                        return -ENAMETOOLONG;
-                memcpy(buf + len, p, n);
-                len += n;
-        }
-        return (ssize_t) len;
+        if (!reader_cache)
+                return fetch_reader(&key, sizeof(key), NULL, ret);
+        return ttl_cache_get(reader_cache, &key, sizeof(key), CG_READER_TTL_NS, fetch_reader, NULL, ret);
 }

@@ -11,14 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup-internal.h"
 #include "lxcfs/cgroup_cache.h"
 #include "lxcfs/macro.h"
 
 /* Three kinds of view per container, for the containers read within one
  * sweep interval. */
 #define VIEW_CACHE_MAX 8192
-
-enum view_kind { VIEW_MEMORY = 'm', VIEW_CPU_LIMITS = 'l', VIEW_CPU_USAGE = 'u' };
 
 static struct ttl_cache *view_cache;
 
@@ -34,62 +33,98 @@ void cg_view_cache_disable(void)
         ttl_cache_free(steal_pointer(&view_cache));
 }
 
-/* kind, hierarchy pointer, then each controller's path with its NUL. */
-static ssize_t view_key(enum view_kind kind, const struct cg_reader *r, const enum cg_controller *ctrls,
-                        size_t n, char *buf, size_t size)
+/* Which controllers each kind of key names, and a tag that keeps the
+ * kinds apart in one cache. */
+static const struct {
+        char tag;
+        unsigned n;
+        enum cg_controller ctrls[_CG_CONTROLLER_MAX];
+} key_kinds[_CG_KEY_MAX] = {
+        [CG_KEY_ALL]        = { 'a', 6, { CG_MEMORY, CG_CPU, CG_CPUACCT, CG_CPUSET, CG_BLKIO, CG_PIDS } },
+        [CG_KEY_MEMORY]     = { 'm', 1, { CG_MEMORY } },
+        [CG_KEY_CPU_LIMITS] = { 'l', 2, { CG_CPUSET, CG_CPU } },
+        [CG_KEY_CPU_USAGE]  = { 'u', 1, { CG_CPUACCT } },
+};
+_Static_assert(_CG_CONTROLLER_MAX == 6, "CG_KEY_ALL names every controller");
+
+static void put(char *buf, size_t size, size_t *len, const void *p, size_t n)
 {
-        size_t len = 1 + sizeof(r->h);
+        if (*len + n <= size)
+                memcpy(buf + *len, p, n);
+        *len += n;
+}
 
-        buf[0] = (char) kind;
-        memcpy(buf + 1, &r->h, sizeof(r->h));
-        for (size_t i = 0; i < n; i++) {
-                const char *p = r->path[ctrls[i]] ? r->path[ctrls[i]] : "";
-                size_t pl = strlen(p) + 1;
+/* tag, hierarchy pointer, then each controller's path with its NUL. */
+size_t cg_key_build(const struct cg_reader *r, enum cg_key_kind k, char *buf, size_t size)
+{
+        size_t len = 0;
 
-                if (size - len < pl)
-                        return -ENAMETOOLONG;
-                memcpy(buf + len, p, pl);
-                len += pl;
+        put(buf, size, &len, &key_kinds[k].tag, 1);
+        put(buf, size, &len, &r->h, sizeof(r->h));
+        for (unsigned i = 0; i < key_kinds[k].n; i++) {
+                const char *p = r->path[key_kinds[k].ctrls[i]];
+
+                p = p ? p : "";
+                put(buf, size, &len, p, strlen(p) + 1);
         }
-        return (ssize_t) len;
+        return len;
+}
+
+int cg_key_of(const struct cg_reader *r, enum cg_key_kind k, char *buf, size_t size,
+              const void **ret, size_t *ret_len)
+{
+        size_t len;
+
+        if ((unsigned) k >= _CG_KEY_MAX)
+                return -EINVAL;
+        if (r->keys) {
+                *ret = r->keys->key[k].data;
+                *ret_len = r->keys->key[k].len;
+                return 0;
+        }
+        len = cg_key_build(r, k, buf, size);
+        if (len > size)
+                return -ENAMETOOLONG;
+        *ret = buf;
+        *ret_len = len;
+        return 0;
 }
 
 /* Fixed-size views are stored as they are. */
 static int fetch_memory(const void *key, size_t key_len, void *userdata, struct ttl_value **ret)
 {
-        struct cg_memory m;
-        struct ttl_value *v;
+        struct ttl_value *v = ttl_value_new(sizeof(struct cg_memory));
         int e;
 
-        e = cg_memory_read(userdata, &m);
-        if (e < 0)
-                return e;
-        v = ttl_value_new(sizeof(m));
         if (!v)
                 return -ENOMEM;
-        memcpy(v->data, &m, sizeof(m));
+        e = cg_memory_read(userdata, (struct cg_memory *) (void *) v->data);
+        if (e < 0) {
+                ttl_value_unref(v);
+                return e;
+        }
         *ret = v;
         return 0;
 }
 
 static int fetch_cpu_limits(const void *key, size_t key_len, void *userdata, struct ttl_value **ret)
 {
-        struct cg_cpu_limits l;
-        struct ttl_value *v;
+        struct ttl_value *v = ttl_value_new(sizeof(struct cg_cpu_limits));
         int e;
 
-        e = cg_cpu_limits_read(userdata, &l);
-        if (e < 0)
-                return e;
-        v = ttl_value_new(sizeof(l));
         if (!v)
                 return -ENOMEM;
-        memcpy(v->data, &l, sizeof(l));
+        e = cg_cpu_limits_read(userdata, (struct cg_cpu_limits *) (void *) v->data);
+        if (e < 0) {
+                ttl_value_unref(v);
+                return e;
+        }
         *ret = v;
         return 0;
 }
 
-/* The usage header, then n_percpu user and n_percpu system times. */
+/* The usage header, then n_percpu user and n_percpu system times, which
+ * the header's pointers point to. */
 static int fetch_cpu_usage(const void *key, size_t key_len, void *userdata, struct ttl_value **ret)
 {
         _cleanup_(cg_cpu_usage_done) struct cg_cpu_usage u = {};
@@ -105,84 +140,43 @@ static int fetch_cpu_usage(const void *key, size_t key_len, void *userdata, stru
         v = ttl_value_new(sizeof(u) + 2 * arr);
         if (!v)
                 return -ENOMEM;
-        head = (struct cg_cpu_usage *) v->data;
+        head = (struct cg_cpu_usage *) (void *) v->data;
         *head = (struct cg_cpu_usage) { .user_ns = u.user_ns, .system_ns = u.system_ns,
                                         .n_percpu = u.n_percpu };
         if (arr > 0) {
-                memcpy(v->data + sizeof(u), u.percpu_user_ns, arr);
-                memcpy(v->data + sizeof(u) + arr, u.percpu_system_ns, arr);
+                head->percpu_user_ns = (uint64_t *) (void *) (v->data + sizeof(u));
+                head->percpu_system_ns = (uint64_t *) (void *) (v->data + sizeof(u) + arr);
+                memcpy(head->percpu_user_ns, u.percpu_user_ns, arr);
+                memcpy(head->percpu_system_ns, u.percpu_system_ns, arr);
         }
         *ret = v;
         return 0;
 }
 
-static int get_view(enum view_kind kind, const struct cg_reader *r, const enum cg_controller *ctrls,
-                    size_t n, ttl_fetch_t fetch, struct ttl_value **ret)
+/* Uncached (cache off, or paths too long to key): built for this caller. */
+static int get_view(enum cg_key_kind kind, const struct cg_reader *r, ttl_fetch_t fetch,
+                    struct ttl_value **ret)
 {
-        char key[2 * PATH_MAX];
-        ssize_t len;
+        char buf[2 * PATH_MAX];
+        const void *key;
+        size_t len;
 
-        len = view_key(kind, r, ctrls, n, key, sizeof(key));
-        if (len < 0)
-                return fetch(NULL, 0, (void *) r, ret); /* too long to key: uncached */
-        return ttl_cache_get(view_cache, key, (size_t) len, CG_VIEW_TTL_NS, fetch, (void *) r, ret);
+        if (!view_cache || cg_key_of(r, kind, buf, sizeof(buf), &key, &len) < 0)
+                return fetch(NULL, 0, (void *) r, ret);
+        return ttl_cache_get(view_cache, key, len, CG_VIEW_TTL_NS, fetch, (void *) r, ret);
 }
 
-int cg_memory_read_cached(const struct cg_reader *r, struct cg_memory *ret)
+int cg_memory_read_cached(const struct cg_reader *r, struct ttl_value **ret)
 {
-        static const enum cg_controller ctrls[] = { CG_MEMORY };
-        _cleanup_ttl_value_ struct ttl_value *v = NULL;
-        int e;
-
-        if (!view_cache)
-                return cg_memory_read(r, ret);
-        e = get_view(VIEW_MEMORY, r, ctrls, ELEMENTSOF(ctrls), fetch_memory, &v);
-        if (e < 0)
-                return e;
-        memcpy(ret, v->data, sizeof(*ret));
-        return 0;
+        return get_view(CG_KEY_MEMORY, r, fetch_memory, ret);
 }
 
-int cg_cpu_limits_read_cached(const struct cg_reader *r, struct cg_cpu_limits *ret)
+int cg_cpu_limits_read_cached(const struct cg_reader *r, struct ttl_value **ret)
 {
-        static const enum cg_controller ctrls[] = { CG_CPUSET, CG_CPU };
-        _cleanup_ttl_value_ struct ttl_value *v = NULL;
-        int e;
-
-        if (!view_cache)
-                return cg_cpu_limits_read(r, ret);
-        e = get_view(VIEW_CPU_LIMITS, r, ctrls, ELEMENTSOF(ctrls), fetch_cpu_limits, &v);
-        if (e < 0)
-                return e;
-        memcpy(ret, v->data, sizeof(*ret));
-        return 0;
+        return get_view(CG_KEY_CPU_LIMITS, r, fetch_cpu_limits, ret);
 }
 
-int cg_cpu_usage_read_cached(const struct cg_reader *r, struct cg_cpu_usage *ret)
+int cg_cpu_usage_read_cached(const struct cg_reader *r, struct ttl_value **ret)
 {
-        static const enum cg_controller ctrls[] = { CG_CPUACCT };
-        _cleanup_ttl_value_ struct ttl_value *v = NULL;
-        struct cg_cpu_usage u;
-        size_t arr;
-        int e;
-
-        if (!view_cache)
-                return cg_cpu_usage_read(r, ret);
-        e = get_view(VIEW_CPU_USAGE, r, ctrls, ELEMENTSOF(ctrls), fetch_cpu_usage, &v);
-        if (e < 0)
-                return e;
-        memcpy(&u, v->data, sizeof(u));
-        arr = (size_t) u.n_percpu * sizeof(uint64_t);
-        if (arr > 0) {
-                u.percpu_user_ns = malloc(arr);
-                u.percpu_system_ns = malloc(arr);
-                if (!u.percpu_user_ns || !u.percpu_system_ns) {
-                        cg_cpu_usage_done(&u);
-                        return -ENOMEM;
-                }
-                memcpy(u.percpu_user_ns, v->data + sizeof(u), arr);
-                memcpy(u.percpu_system_ns, v->data + sizeof(u) + arr, arr);
-        }
-        *ret = u;
-        return 0;
+        return get_view(CG_KEY_CPU_USAGE, r, fetch_cpu_usage, ret);
 }

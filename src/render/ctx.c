@@ -53,7 +53,9 @@ void render_ctx_init(struct render_ctx *ctx, pid_t pid, const struct lxcfs_optio
 
 void render_ctx_done(struct render_ctx *ctx)
 {
-        if (ctx->reader_err == 0)
+        if (ctx->reader_ref)
+                ttl_value_unref(steal_pointer(&ctx->reader_ref));
+        else if (ctx->reader_err == 0)
                 cg_reader_done(&ctx->reader);
         ctx->reader_err = 1;
 }
@@ -63,13 +65,14 @@ int render_ctx_reader(struct render_ctx *ctx, const struct cg_reader **ret)
         /* One /proc/PID/cgroup read per context, whatever the outcome: a
          * file that needs the view twice must see the same answer. */
         if (ctx->reader_err == 1) {
-                int r = ctx->cg ? cg_reader_load_cached(ctx->cg, ctx->pid, &ctx->reader) : -ENOENT;
+                int r = ctx->cg ? cg_reader_load_cached(ctx->cg, ctx->pid, &ctx->reader_ref) : -ENOENT;
 
                 ctx->reader_err = r < 0 ? r : 0;
         }
         if (ctx->reader_err < 0)
                 return ctx->reader_err;
-        *ret = &ctx->reader;
+        /* The shared record, or one a test put in place. */
+        *ret = ctx->reader_ref ? cg_reader_of(ctx->reader_ref) : &ctx->reader;
         return 0;
 }
 
@@ -86,26 +89,29 @@ static int host_online_cpus(struct cpuset *ret)
 
 int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret)
 {
+        _cleanup_ttl_value_ struct ttl_value *limits_ref = NULL;
         const struct cg_reader *reader;
-        struct cg_cpu_limits limits;
+        const struct cg_cpu_limits *limits = NULL;
         bool have_limits;
         int r;
 
         r = render_ctx_reader(ctx, &reader);
         if (r >= 0)
-                r = cg_cpu_limits_read_cached(reader, &limits);
+                r = cg_cpu_limits_read_cached(reader, &limits_ref);
         if (r < 0 && !render_view_missing(r))
                 return r;
         have_limits = r >= 0;
+        if (have_limits)
+                limits = cg_cpu_limits_of(limits_ref);
 
-        if (have_limits && limits.has_cpuset && !cpuset_empty(&limits.cpuset))
-                *ret = limits.cpuset;
+        if (have_limits && limits->has_cpuset && !cpuset_empty(&limits->cpuset))
+                *ret = limits->cpuset;
         else {
                 r = host_online_cpus(ret);
                 if (r < 0)
                         return r;
         }
-        if (have_limits && ctx->opts && ctx->opts->use_cfs && limits.has_quota)
-                cpuset_keep_first(ret, cg_quota_cpus(&limits));
+        if (have_limits && ctx->opts && ctx->opts->use_cfs && limits->has_quota)
+                cpuset_keep_first(ret, cg_quota_cpus(limits));
         return 0;
 }

@@ -52,6 +52,7 @@ void render_caches_disable(void)
         ttl_cache_free(steal_pointer(&pidns_cache));
         ttl_cache_free(steal_pointer(&tasks_cache));
         cg_view_cache_disable();
+        cg_level_cache_disable();
         cg_reader_cache_disable();
 }
 
@@ -70,27 +71,25 @@ int render_caches_enable(ttl_clock_t clock)
                 r = cg_reader_cache_enable(clock);
         if (r >= 0)
                 r = cg_view_cache_enable(clock);
+        if (r >= 0)
+                r = cg_level_cache_enable(clock);
         if (r < 0)
                 render_caches_disable();
         return r;
 }
 
+/* The buffer the file was read into becomes the value: no copy. */
 static int fetch_host_file(const void *key, size_t key_len, void *userdata, struct ttl_value **ret)
 {
-        _cleanup_free_ char *text = NULL;
-        struct ttl_value *v;
+        char *text = NULL;
         size_t len;
         int r;
 
         r = read_file_at(AT_FDCWD, host_files[*(const enum host_file *) key].path, &text, &len);
         if (r < 0)
                 return r;
-        v = ttl_value_new(len);
-        if (!v)
-                return -ENOMEM;
-        memcpy(v->data, text, len);
-        *ret = v;
-        return 0;
+        *ret = ttl_value_adopt(text, len);
+        return *ret ? 0 : -ENOMEM;
 }
 
 int host_file_get(enum host_file f, struct ttl_value **ret)
@@ -202,18 +201,16 @@ static int sampler_task_counts(struct loadavg_sampler *s, const struct cg_reader
 int render_task_counts(struct loadavg_sampler *s, const struct cg_reader *r, struct task_counts *ret)
 {
         _cleanup_ttl_value_ struct ttl_value *v = NULL;
-        char key[4096];
-        ssize_t len;
+        char buf[4096];
+        const void *key;
+        size_t len;
         int k;
 
         if (s)
                 return sampler_task_counts(s, r, ret);
-        if (!tasks_cache)
+        if (!tasks_cache || cg_key_of(r, CG_KEY_ALL, buf, sizeof(buf), &key, &len) < 0)
                 return task_counts_for_reader(r, ret);
-        len = cg_reader_key(r, key, sizeof(key));
-        if (len < 0)
-                return task_counts_for_reader(r, ret);
-        k = ttl_cache_get(tasks_cache, key, (size_t) len, RENDER_TASKS_TTL_NS, fetch_task_counts, (void *) r, &v);
+        k = ttl_cache_get(tasks_cache, key, len, RENDER_TASKS_TTL_NS, fetch_task_counts, (void *) r, &v);
         if (k < 0)
                 return k;
         memcpy(ret, v->data, sizeof(*ret));

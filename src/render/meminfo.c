@@ -202,9 +202,8 @@ int meminfo_render(const struct meminfo_input *in, struct strbuf *out)
 
 int meminfo_generate(struct render_ctx *ctx, struct strbuf *out)
 {
-        _cleanup_ttl_value_ struct ttl_value *host = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL, *mem = NULL;
         const struct cg_reader *reader;
-        struct cg_memory mem;
         bool have_view;
         int r;
 
@@ -222,7 +221,7 @@ int meminfo_generate(struct render_ctx *ctx, struct strbuf *out)
         have_view = r >= 0;
         return meminfo_render(&(struct meminfo_input) {
                                       .host = host->data,
-                                      .mem = have_view ? &mem : NULL,
+                                      .mem = have_view ? cg_memory_of(mem) : NULL,
                                       .use_swap = ctx->opts->use_swap,
                               },
                               out);

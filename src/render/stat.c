@@ -137,8 +137,7 @@ int stat_render(const struct stat_input *in, struct strbuf *out)
 
 int stat_generate(struct render_ctx *ctx, struct strbuf *out)
 {
-        _cleanup_(cg_cpu_usage_done) struct cg_cpu_usage usage = {};
-        _cleanup_ttl_value_ struct ttl_value *host = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL, *usage = NULL;
         struct stat_input in = { .hz = clock_ticks_per_sec() };
         const struct cg_reader *reader;
         struct task_counts tasks;
@@ -163,7 +162,7 @@ int stat_generate(struct render_ctx *ctx, struct strbuf *out)
         if (r < 0)
                 return render_view_missing(r) ? stat_render(&in, out) : r;
 
-        in.usage = &usage;
+        in.usage = cg_cpu_usage_of(usage);
         in.visible = &visible;
         if (render_task_counts(ctx->loadavg, reader, &tasks) >= 0)
                 in.tasks = &tasks;

@@ -39,10 +39,9 @@ int swaps_render(const struct swaps_input *in, struct strbuf *out)
 
 int swaps_generate(struct render_ctx *ctx, struct strbuf *out)
 {
-        _cleanup_ttl_value_ struct ttl_value *host = NULL, *meminfo = NULL;
+        _cleanup_ttl_value_ struct ttl_value *host = NULL, *meminfo = NULL, *mem = NULL;
         struct swaps_input in = {};
         const struct cg_reader *reader;
-        struct cg_memory mem;
         int r;
 
         r = host_file_get(HOST_SWAPS, &host);
@@ -55,13 +54,13 @@ int swaps_generate(struct render_ctx *ctx, struct strbuf *out)
                 r = cg_memory_read_cached(reader, &mem);
         if (r < 0 && !render_view_missing(r))
                 return r;
-        in.container = r >= 0 && mem.limited;
+        in.container = r >= 0 && cg_memory_of(mem)->limited;
         if (in.container) {
                 r = host_file_get(HOST_MEMINFO, &meminfo);
                 if (r < 0)
                         return r;
         }
         if (in.container)
-                meminfo_swap_kb(meminfo->data, &mem, ctx->opts->use_swap, &in.total_kb, &in.used_kb);
+                meminfo_swap_kb(meminfo->data, cg_memory_of(mem), ctx->opts->use_swap, &in.total_kb, &in.used_kb);
         return swaps_render(&in, out);
 }

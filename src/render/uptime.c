@@ -38,7 +38,7 @@ int uptime_render(const struct uptime_input *in, struct strbuf *out)
  * agree. Without a CPU usage view every visible CPU counts as idle. */
 static int idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz, uint64_t *ret)
 {
-        _cleanup_(cg_cpu_usage_done) struct cg_cpu_usage usage = {};
+        _cleanup_ttl_value_ struct ttl_value *usage = NULL;
         _cleanup_free_ struct cpu_times *times = NULL;
         const struct cg_reader *reader;
         struct cpuset visible;
@@ -58,7 +58,7 @@ static int idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz, uint64_
                 r = cg_cpu_usage_read_cached(reader, &usage);
         if (r < 0 && !render_view_missing(r))
                 return r;
-        stat_cpu_times(r >= 0 ? &usage : NULL, &visible, age, hz, times);
+        stat_cpu_times(r >= 0 ? cg_cpu_usage_of(usage) : NULL, &visible, age, hz, times);
         for (unsigned i = 0; i < n; i++)
                 sum += times[i].idle;
         *ret = sum;

@@ -2,7 +2,8 @@
 /* The cached cgroup views, with a hand-moved clock.
  * On a copy of the v1 fixture tree: a changed limit shows only after the
  * TTL; a removed cgroup is not served after the TTL; two cgroups never
- * share an entry; disabled, every read is fresh.
+ * share an entry; siblings share their parent's limit for one TTL;
+ * disabled, every read is fresh.
  * As root on this machine's v1 memory hierarchy: the pid -> cgroup cache
  * follows a process moved to another cgroup after its TTL, and forgets a
  * process that exited. */
@@ -80,13 +81,14 @@ static void reader_in(const struct cg_hierarchies *h, const char *leaf, struct c
 
 static uint64_t cached_limit(const struct cg_reader *r)
 {
-        struct cg_memory m;
+        _cleanup_ttl_value_ struct ttl_value *m = NULL;
 
-        return cg_memory_read_cached(r, &m) < 0 ? 0 : m.limit;
+        return cg_memory_read_cached(r, &m) < 0 ? 0 : cg_memory_of(m)->limit;
 }
 
 static void test_memory(const struct cg_hierarchies *h)
 {
+        _cleanup_ttl_value_ struct ttl_value *v = NULL;
         struct cg_reader limited, inherit;
         struct cg_memory m;
 
@@ -106,8 +108,8 @@ static void test_memory(const struct cg_hierarchies *h)
                "remove the cgroup");
         tap_ok(cached_limit(&limited) == 134217728, "within the TTL the last view is served");
         fake_now += CG_VIEW_TTL_NS;
-        tap_ok(cg_memory_read_cached(&limited, &m) == -ENOENT, "after the TTL: -ENOENT");
-        tap_ok(cg_memory_read_cached(&limited, &m) == -ENOENT, "... and the error is not cached away");
+        tap_ok(cg_memory_read_cached(&limited, &v) == -ENOENT, "after the TTL: -ENOENT");
+        tap_ok(cg_memory_read_cached(&limited, &v) == -ENOENT, "... and the error is not cached away");
         tap_ok(rename_fixture_dir("memory/lxcfsfix/limited.gone", "memory/lxcfsfix/limited") == 0,
                "the cgroup is back");
         tap_ok(cached_limit(&limited) == 134217728, "served again at once");
@@ -115,35 +117,75 @@ static void test_memory(const struct cg_hierarchies *h)
         cg_reader_done(&inherit);
 }
 
+static bool limits_are(const struct cg_reader *r, uint64_t quota, unsigned cpu)
+{
+        _cleanup_ttl_value_ struct ttl_value *v = NULL;
+
+        return cg_cpu_limits_read_cached(r, &v) == 0 && cg_cpu_limits_of(v)->quota_us == quota &&
+               cpuset_has(&cg_cpu_limits_of(v)->cpuset, cpu);
+}
+
 static void test_cpu(const struct cg_hierarchies *h)
 {
+        _cleanup_ttl_value_ struct ttl_value *first = NULL, *second = NULL, *third = NULL;
+        const struct cg_cpu_usage *u;
         struct cg_reader r;
-        struct cg_cpu_limits l;
-        struct cg_cpu_usage u;
 
         reader_in(h, "limited", &r);
-        tap_ok(cg_cpu_limits_read_cached(&r, &l) == 0 && l.quota_us == 50000 && cpuset_has(&l.cpuset, 1),
-               "limits: quota 50000, cpuset 1");
-        tap_ok(cg_cpu_usage_read_cached(&r, &u) == 0 && u.n_percpu == 2 &&
-               u.percpu_user_ns[1] == 555901625 && u.percpu_system_ns[1] == 135900862,
-               "usage: per-CPU split copied out");
-        cg_cpu_usage_done(&u);
+        tap_ok(limits_are(&r, 50000, 1), "limits: quota 50000, cpuset 1");
+        tap_ok(cg_cpu_usage_read_cached(&r, &first) == 0, "usage");
+        u = first ? cg_cpu_usage_of(first) : NULL;
+        tap_ok(u && u->n_percpu == 2 && u->percpu_user_ns[1] == 555901625 &&
+               u->percpu_system_ns[1] == 135900862, "usage: per-CPU split in the value");
 
         tap_ok(write_text("cpu/lxcfsfix/limited/cpu.cfs_quota_us", "150000\n") == 0 &&
                write_text("cpuset/lxcfsfix/limited/cpuset.effective_cpus", "0\n") == 0 &&
                write_text("cpuacct/lxcfsfix/limited/cpuacct.usage_all",
                           "cpu user system\n0 7 8\n1 9 10\n2 11 12\n") == 0, "change quota, cpuset, usage");
-        tap_ok(cg_cpu_limits_read_cached(&r, &l) == 0 && l.quota_us == 50000 && cpuset_has(&l.cpuset, 1),
-               "within the TTL: old limits");
-        tap_ok(cg_cpu_usage_read_cached(&r, &u) == 0 && u.n_percpu == 2, "within the TTL: old usage");
-        cg_cpu_usage_done(&u);
+        tap_ok(limits_are(&r, 50000, 1), "within the TTL: old limits");
+        tap_ok(cg_cpu_usage_read_cached(&r, &second) == 0 && second == first,
+               "within the TTL: the same usage value, shared");
         fake_now += CG_VIEW_TTL_NS;
-        tap_ok(cg_cpu_limits_read_cached(&r, &l) == 0 && l.quota_us == 150000 &&
-               cpuset_has(&l.cpuset, 0) && !cpuset_has(&l.cpuset, 1), "after the TTL: new limits");
-        tap_ok(cg_cpu_usage_read_cached(&r, &u) == 0 && u.n_percpu == 3 && u.user_ns == 27 &&
-               u.system_ns == 30 && u.percpu_system_ns[2] == 12, "after the TTL: new usage");
-        cg_cpu_usage_done(&u);
+        tap_ok(limits_are(&r, 150000, 0) && !limits_are(&r, 150000, 1), "after the TTL: new limits");
+        tap_ok(cg_cpu_usage_read_cached(&r, &third) == 0, "after the TTL: usage");
+        u = third ? cg_cpu_usage_of(third) : NULL;
+        tap_ok(u && u->n_percpu == 3 && u->user_ns == 27 && u->system_ns == 30 && u->percpu_system_ns[2] == 12,
+               "after the TTL: new usage");
+        u = cg_cpu_usage_of(first);
+        tap_ok(u->n_percpu == 2 && u->percpu_user_ns[1] == 555901625, "the old value held is unchanged");
         cg_reader_done(&r);
+}
+
+/* Siblings share their parent's limit files for one TTL; their own are
+ * read for their own view. */
+static void test_level(const struct cg_hierarchies *h)
+{
+        char cmd[PATH_MAX * 3];
+        struct cg_reader first, second;
+
+        snprintf(cmd, sizeof(cmd), "cp -r '%1$s/sys/fs/cgroup/memory/lxcfsfix/inherit' "
+                 "'%1$s/sys/fs/cgroup/memory/lxcfsfix/inherit2'", tree);
+        tap_ok(system(cmd) == 0, "a second child without a limit of its own");
+        tap_ok(cg_level_cache_enable(fake_clock) == 0, "enable the level cache");
+        fake_now += CG_VIEW_TTL_NS;
+        reader_in(h, "inherit", &first);
+        reader_in(h, "inherit2", &second);
+        tap_ok(write_text("memory/lxcfsfix/memory.limit_in_bytes", "536870912\n") == 0, "parent: 512M");
+        tap_ok(cached_limit(&first) == 536870912, "first child: 512M from its parent");
+        tap_ok(write_text("memory/lxcfsfix/memory.limit_in_bytes", "1073741824\n") == 0, "parent: 1G");
+        tap_ok(cached_limit(&second) == 536870912, "second child, within the TTL: the parent's file as read for the first");
+        tap_ok(write_text("memory/lxcfsfix/inherit2/memory.limit_in_bytes", "268435456\n") == 0 &&
+               write_text("memory/lxcfsfix/memory.limit_in_bytes", "2147483648\n") == 0,
+               "second child: 256M of its own; parent: 2G");
+        fake_now += CG_VIEW_TTL_NS;
+        tap_ok(cached_limit(&second) == 268435456, "after the TTL: the child's own file is read");
+        tap_ok(cached_limit(&first) == 2147483648, "... and the parent's again");
+        cg_level_cache_disable();
+        tap_ok(write_text("memory/lxcfsfix/memory.limit_in_bytes", "536870912\n") == 0, "parent: 512M");
+        fake_now += CG_VIEW_TTL_NS;
+        tap_ok(cached_limit(&first) == 536870912, "level cache off: read fresh");
+        cg_reader_done(&first);
+        cg_reader_done(&second);
 }
 
 static void test_disabled(const struct cg_hierarchies *h)
@@ -162,7 +204,10 @@ static void test_disabled(const struct cg_hierarchies *h)
 static void test_reader_live(void)
 {
         struct cg_hierarchies h;
-        struct cg_reader r;
+        struct ttl_value *v = NULL;
+        const struct cg_reader *r;
+        const void *key;
+        size_t key_len;
         char name[64], procs[96], pid_text[16];
         pid_t child;
         int fd, status;
@@ -185,9 +230,12 @@ static void test_reader_live(void)
                 pause();
                 _exit(0);
         }
-        tap_ok(cg_reader_load_cached(&h, child, &r) == 0, "load the child");
-        tap_ok(r.path[CG_MEMORY] && !strstr(r.path[CG_MEMORY], name), "child not in the test cgroup yet");
-        cg_reader_done(&r);
+        tap_ok(cg_reader_load_cached(&h, child, &v) == 0, "load the child");
+        r = v ? cg_reader_of(v) : &(struct cg_reader) { .h = &h };
+        tap_ok(r->path[CG_MEMORY] && !strstr(r->path[CG_MEMORY], name), "child not in the test cgroup yet");
+        tap_ok(r->keys && cg_key_of(r, CG_KEY_MEMORY, NULL, 0, &key, &key_len) == 0 && key_len > 0,
+               "the record carries its keys");
+        ttl_value_unref(steal_pointer(&v));
 
         snprintf(procs, sizeof(procs), "%s/cgroup.procs", name);
         snprintf(pid_text, sizeof(pid_text), "%d", (int) child);
@@ -195,20 +243,19 @@ static void test_reader_live(void)
         tap_ok(fd >= 0 && write(fd, pid_text, strlen(pid_text)) > 0, "move the child");
         if (fd >= 0)
                 close(fd);
-        tap_ok(cg_reader_load_cached(&h, child, &r) == 0 && !strstr(r.path[CG_MEMORY], name),
+        tap_ok(cg_reader_load_cached(&h, child, &v) == 0 && !strstr(cg_reader_of(v)->path[CG_MEMORY], name),
                "within the TTL: the old cgroup");
-        cg_reader_done(&r);
+        ttl_value_unref(steal_pointer(&v));
         fake_now += CG_READER_TTL_NS;
-        if (cg_reader_load_cached(&h, child, &r) < 0)
-                r = (struct cg_reader) { .h = &h };
-        tap_ok(r.path[CG_MEMORY] && strstr(r.path[CG_MEMORY], name), "after the TTL: the new one (%s)",
-               r.path[CG_MEMORY] ? r.path[CG_MEMORY] : "-");
-        cg_reader_done(&r);
+        r = cg_reader_load_cached(&h, child, &v) == 0 ? cg_reader_of(v) : &(struct cg_reader) { .h = &h };
+        tap_ok(r->path[CG_MEMORY] && strstr(r->path[CG_MEMORY], name), "after the TTL: the new one (%s)",
+               r->path[CG_MEMORY] ? r->path[CG_MEMORY] : "-");
+        ttl_value_unref(steal_pointer(&v));
 
         kill(child, SIGKILL);
         waitpid(child, &status, 0);
         fake_now += CG_READER_TTL_NS;
-        tap_ok(cg_reader_load_cached(&h, child, &r) == -ESRCH, "an exited reader is -ESRCH after the TTL");
+        tap_ok(cg_reader_load_cached(&h, child, &v) == -ESRCH, "an exited reader is -ESRCH after the TTL");
 
         cg_reader_cache_disable();
         tap_ok(unlinkat(h.v1_fd[CG_MEMORY], name, AT_REMOVEDIR) == 0, "remove the test cgroup");
@@ -225,6 +272,7 @@ int main(void)
         tap_ok(cg_view_cache_enable(fake_clock) == 0, "enable the view cache");
         test_memory(&h);
         test_cpu(&h);
+        test_level(&h);
         test_disabled(&h);
         cg_hierarchies_close(&h);
         remove_fixtures();
