@@ -82,6 +82,24 @@ static int check_visible(struct lxcfs_fs *fs, struct mirror *m, const char *rel,
         return m->row->entry_visible(top, &view) ? 0 : -ENOENT;
 }
 
+/* The host path behind ino, if the reader may see it, and its stat. */
+static int resolve_visible(struct lxcfs_fs *fs, struct mirror *m, uint64_t ino, pid_t pid,
+                           char **ret_rel, struct stat *ret_st)
+{
+        _cleanup_free_ char *rel = NULL;
+        int r;
+
+        r = mirror_resolve(m, ino, &rel);
+        if (r >= 0)
+                r = check_visible(fs, m, rel, pid);
+        if (r >= 0)
+                r = mirror_stat(m, rel, ret_st);
+        if (r < 0)
+                return r;
+        *ret_rel = steal_pointer(&rel);
+        return 0;
+}
+
 void fs_mirror_lookup(fuse_req_t req, struct mirror *m, uint64_t parent, const char *name)
 {
         struct lxcfs_fs *fs = fuse_req_userdata(req);
@@ -119,11 +137,7 @@ int fs_mirror_content(struct lxcfs_fs *fs, struct mirror *m, uint64_t ino, pid_t
         struct stat st;
         int r;
 
-        r = mirror_resolve(m, ino, &rel);
-        if (r >= 0)
-                r = check_visible(fs, m, rel, pid);
-        if (r >= 0)
-                r = mirror_stat(m, rel, &st);
+        r = resolve_visible(fs, m, ino, pid, &rel, &st);
         if (r < 0)
                 return r;
         /* No default_permissions on the mount: the host's modes are
@@ -142,11 +156,7 @@ int fs_mirror_opendir(struct lxcfs_fs *fs, struct mirror *m, uint64_t ino, pid_t
         struct stat st;
         int r;
 
-        r = mirror_resolve(m, ino, &rel);
-        if (r >= 0)
-                r = check_visible(fs, m, rel, pid);
-        if (r >= 0)
-                r = mirror_stat(m, rel, &st);
+        r = resolve_visible(fs, m, ino, pid, &rel, &st);
         if (r < 0)
                 return r;
         return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
