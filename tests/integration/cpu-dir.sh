@@ -59,7 +59,7 @@ if [[ -n $ro ]]; then
         ok "a root-only host file is refused to others (${ro#$H/})" \
                 bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$D/${ro#$H/}' 2>/dev/null"
 else
-        pass "# SKIP no root-only file under $H"
+        skip "no root-only file under $H"
 fi
 
 # ---------------------------------------------------------------- read-only
@@ -109,6 +109,6 @@ print(n)")
         runc_delete one
         lxcfs_stop
 else
-        pass "# SKIP runc or jq is not installed"
+        skip "runc or jq is not installed"
 fi
 finish

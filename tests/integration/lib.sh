@@ -21,6 +21,7 @@ ok() {   # ok DESCRIPTION COMMAND... : run COMMAND, report it
 
 pass() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
 fail() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $1"; }
+skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP $1"; }
 diag() { sed 's/^/# /' <<<"$*"; }
 
 # expect_eq DESCRIPTION GOT WANT
