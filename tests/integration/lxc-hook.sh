@@ -61,7 +61,7 @@ if command -v lxc-start >/dev/null && cg_v1_has memory; then
                                 'grep -c " /proc/pressure/memory .* - fuse.lxcfs " /proc/self/mountinfo;
                                  head -c 10 /proc/pressure/memory' 2>&1)
                         expect_eq "proc/pressure/memory comes through the hook and reads" \
-                                "$(tr '\n' ' ' <<<"$out")" "1 some avg10"
+                                "$(tr '\n' ' ' <<<"$out")" "1 some avg10 "
                 else
                         skip "proc/pressure: this kernel has no PSI"
                 fi
