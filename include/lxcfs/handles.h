@@ -12,10 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ttl_value;
+
 struct content {
         unsigned refs;  /* atomic */
         size_t len;
-        char *data;
+        char *data;               /* never written once handed out */
+        struct ttl_value *shared; /* set: data is this cached value's text */
 };
 
 struct handle_slot {
@@ -39,6 +42,8 @@ void handle_table_done(struct handle_table *t);
 
 /* Takes ownership of text (malloc'ed, len bytes). */
 int content_new(char *text, size_t len, struct content **ret);
+/* The text of a cached value, by reference (takes the reference v). */
+int content_new_shared(struct ttl_value *v, struct content **ret);
 void content_unref(struct content *c);
 
 /* Store content for ino; returns the handle. -ENOMEM on failure (content

@@ -38,6 +38,11 @@ struct render_ctx {
         int reader_err;                       /* 1 = not loaded yet */
         struct ttl_value *reader_ref;
         struct cg_reader reader;
+        /* share_as_is set by the caller: a file whose answer is a cached
+         * host text unchanged leaves out empty and puts a reference to
+         * that text here, so that the open shares it instead of copying. */
+        bool share_as_is;
+        struct ttl_value *as_is;
 };
 
 void render_ctx_init(struct render_ctx *ctx, pid_t pid, const struct lxcfs_options *opts,
@@ -56,6 +61,10 @@ int render_ctx_reader(struct render_ctx *ctx, const struct cg_reader **ret);
 /* Visible CPUs of the reader: effective cpuset (host online CPUs when
  * unknown), cut to the first ceil(quota/period) when use_cfs is set. */
 int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret);
+/* The answer is v's text as it is: by reference in ctx->as_is when the
+ * caller asked for that (share_as_is) and out is still empty, else
+ * appended to out. */
+int render_ctx_answer_as_is(struct render_ctx *ctx, struct ttl_value *v, struct strbuf *out);
 
 /* One row per virtual file: everything the daemon, its tree, its checks
  * and its documentation know about the file. */

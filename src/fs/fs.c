@@ -92,15 +92,23 @@ int lxcfs_fs_render(struct lxcfs_fs *fs, const struct vnode *node, pid_t pid,
 {
         _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
         struct render_ctx ctx;
+        struct ttl_value *as_is;
         size_t len;
         char *text;
         int r;
 
         render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg);
+        /* A host file shown as it is stays the cache's text: no copy. */
+        ctx.share_as_is = true;
         r = vfile_generate(node->file, &ctx, &out);
+        as_is = steal_pointer(&ctx.as_is);
         render_ctx_done(&ctx);
-        if (r < 0)
+        if (r < 0) {
+                ttl_value_unref(as_is);
                 return log_debug_errno(r, "Rendering %s for pid %d failed: %m", node->path, (int) pid);
+        }
+        if (as_is)
+                return content_new_shared(as_is, ret);
         r = strbuf_error(&out);
         if (r < 0)
                 return r;

@@ -6,6 +6,7 @@
 
 #include "lxcfs/handles.h"
 #include "lxcfs/macro.h"
+#include "lxcfs/ttl_cache.h"
 
 #define FH_SLOT(fh) ((size_t) ((fh) & 0xffffffffu))
 /* 31 bits: bit 63 of a handle belongs to the FUSE layer (passthrough.h). */
@@ -38,9 +39,21 @@ int content_new(char *text, size_t len, struct content **ret)
                 free(text);
                 return -ENOMEM;
         }
-        c->refs = 1;
-        c->len = len;
-        c->data = text;
+        *c = (struct content) { .refs = 1, .len = len, .data = text };
+        *ret = c;
+        return 0;
+}
+
+int content_new_shared(struct ttl_value *v, struct content **ret)
+{
+        struct content *c = malloc(sizeof(*c));
+
+        if (!c) {
+                ttl_value_unref(v);
+                return -ENOMEM;
+        }
+        /* strlen, not v->len: the same bytes a copy with strbuf_puts has. */
+        *c = (struct content) { .refs = 1, .len = strlen(v->data), .data = v->data, .shared = v };
         *ret = c;
         return 0;
 }
@@ -48,7 +61,10 @@ int content_new(char *text, size_t len, struct content **ret)
 void content_unref(struct content *c)
 {
         if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-                free(c->data);
+                if (c->shared)
+                        ttl_value_unref(c->shared);
+                else
+                        free(c->data);
                 free(c);
         }
 }

@@ -45,6 +45,7 @@ int cgroup_copy_generate(struct render_ctx *ctx, const struct cgroup_copy *spec,
                 r = host_file_get(ctx->file->host, &host);
                 if (r < 0)
                         return r;
+                return render_ctx_answer_as_is(ctx, host, out);
         }
-        return cgroup_copy_render(spec, host ? host->data : "", cgroup, out);
+        return cgroup_copy_render(spec, "", cgroup, out);
 }

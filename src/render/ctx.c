@@ -53,6 +53,7 @@ void render_ctx_init(struct render_ctx *ctx, pid_t pid, const struct lxcfs_optio
 
 void render_ctx_done(struct render_ctx *ctx)
 {
+        ttl_value_unref(steal_pointer(&ctx->as_is));
         if (ctx->reader_ref)
                 ttl_value_unref(steal_pointer(&ctx->reader_ref));
         else if (ctx->reader_err == 0)
@@ -74,6 +75,16 @@ int render_ctx_reader(struct render_ctx *ctx, const struct cg_reader **ret)
         /* The shared record, or one a test put in place. */
         *ret = ctx->reader_ref ? cg_reader_of(ctx->reader_ref) : &ctx->reader;
         return 0;
+}
+
+int render_ctx_answer_as_is(struct render_ctx *ctx, struct ttl_value *v, struct strbuf *out)
+{
+        if (ctx->share_as_is && !ctx->as_is && out->len == 0 && !out->oom) {
+                ctx->as_is = ttl_value_ref(v);
+                return 0;
+        }
+        strbuf_puts(out, v->data);
+        return strbuf_error(out);
 }
 
 static int host_online_cpus(struct cpuset *ret)

@@ -164,11 +164,11 @@ int diskstats_generate(struct render_ctx *ctx, struct strbuf *out)
 
         r = render_ctx_reader(ctx, &reader);
         if (r >= 0 && cg_reader_is_root(reader, CG_BLKIO))
-                return diskstats_render(&in, out);
+                return render_ctx_answer_as_is(ctx, host, out);
         if (r >= 0)
                 r = cg_io_stats_read(reader, &io);
         if (r < 0)
-                return render_view_missing(r) ? diskstats_render(&in, out) : r;
+                return render_view_missing(r) ? render_ctx_answer_as_is(ctx, host, out) : r;
 
         names = calloc(io.n + 1, sizeof(char *));
         if (!names)

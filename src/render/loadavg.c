@@ -44,5 +44,5 @@ int loadavg_generate(struct render_ctx *ctx, struct strbuf *out)
         r = host_file_get(HOST_LOADAVG, &host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read /proc/loadavg: %m");
-        return loadavg_render(&(struct loadavg_input) { .host = host->data }, out);
+        return render_ctx_answer_as_is(ctx, host, out);
 }

@@ -210,15 +210,16 @@ int meminfo_generate(struct render_ctx *ctx, struct strbuf *out)
         r = host_file_get(HOST_MEMINFO, &host);
         if (r < 0)
                 return r;
-        /* Rewritten lines keep their width: one allocation. */
-        (void) strbuf_reserve(out, host->len + 1);
-
         r = render_ctx_reader(ctx, &reader);
         if (r >= 0)
                 r = cg_memory_read_cached(reader, &mem);
         if (r < 0 && !render_view_missing(r))
                 return r;
         have_view = r >= 0;
+        if (!have_view || !cg_memory_of(mem)->limited)
+                return render_ctx_answer_as_is(ctx, host, out);
+        /* Rewritten lines keep their width: one allocation. */
+        (void) strbuf_reserve(out, host->len + 1);
         return meminfo_render(&(struct meminfo_input) {
                                       .host = host->data,
                                       .mem = have_view ? cg_memory_of(mem) : NULL,

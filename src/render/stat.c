@@ -148,11 +148,10 @@ int stat_generate(struct render_ctx *ctx, struct strbuf *out)
         if (r < 0)
                 return r;
         in.host = host->data;
-        (void) strbuf_reserve(out, host->len + 1);
 
         r = render_ctx_reader(ctx, &reader);
         if (r >= 0 && cg_reader_is_root(reader, CG_CPUACCT))
-                return stat_render(&in, out);
+                return render_ctx_answer_as_is(ctx, host, out);
         if (r >= 0)
                 r = cg_cpu_usage_read_cached(reader, &usage);
         if (r >= 0)
@@ -160,8 +159,9 @@ int stat_generate(struct render_ctx *ctx, struct strbuf *out)
         if (r >= 0)
                 r = render_pidns_age_ticks(ctx->pid, in.hz, &in.elapsed_ticks);
         if (r < 0)
-                return render_view_missing(r) ? stat_render(&in, out) : r;
+                return render_view_missing(r) ? render_ctx_answer_as_is(ctx, host, out) : r;
 
+        (void) strbuf_reserve(out, host->len + 1);
         in.usage = cg_cpu_usage_of(usage);
         in.visible = &visible;
         if (render_task_counts(ctx->loadavg, reader, &tasks) >= 0)

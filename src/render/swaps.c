@@ -55,12 +55,11 @@ int swaps_generate(struct render_ctx *ctx, struct strbuf *out)
         if (r < 0 && !render_view_missing(r))
                 return r;
         in.container = r >= 0 && cg_memory_of(mem)->limited;
-        if (in.container) {
-                r = host_file_get(HOST_MEMINFO, &meminfo);
-                if (r < 0)
-                        return r;
-        }
-        if (in.container)
-                meminfo_swap_kb(meminfo->data, cg_memory_of(mem), ctx->opts->use_swap, &in.total_kb, &in.used_kb);
+        if (!in.container)
+                return render_ctx_answer_as_is(ctx, host, out);
+        r = host_file_get(HOST_MEMINFO, &meminfo);
+        if (r < 0)
+                return r;
+        meminfo_swap_kb(meminfo->data, cg_memory_of(mem), ctx->opts->use_swap, &in.total_kb, &in.used_kb);
         return swaps_render(&in, out);
 }

@@ -39,7 +39,10 @@ int uptime_render(const struct uptime_input *in, struct strbuf *out)
 static int idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz, uint64_t *ret)
 {
         _cleanup_ttl_value_ struct ttl_value *usage = NULL;
-        _cleanup_free_ struct cpu_times *times = NULL;
+        /* On the stack for the usual machine; more CPUs than that allocate. */
+        struct cpu_times small[64];
+        _cleanup_free_ struct cpu_times *big = NULL;
+        struct cpu_times *times = small;
         const struct cg_reader *reader;
         struct cpuset visible;
         uint64_t sum = 0;
@@ -50,9 +53,11 @@ static int idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz, uint64_
         if (r < 0)
                 return r;
         n = cpuset_count(&visible);
-        times = calloc(n ? n : 1, sizeof(*times));
-        if (!times)
-                return -ENOMEM;
+        if (n > ELEMENTSOF(small)) {
+                times = big = calloc(n, sizeof(*times));
+                if (!times)
+                        return -ENOMEM;
+        }
         r = render_ctx_reader(ctx, &reader);
         if (r >= 0)
                 r = cg_cpu_usage_read_cached(reader, &usage);
@@ -88,6 +93,5 @@ int uptime_generate(struct render_ctx *ctx, struct strbuf *out)
         r = host_file_get(HOST_UPTIME, &host);
         if (r < 0)
                 return r;
-        in.host = host->data;
-        return uptime_render(&in, out);
+        return render_ctx_answer_as_is(ctx, host, out);
 }

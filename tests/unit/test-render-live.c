@@ -12,6 +12,8 @@
 
 #include "lxcfs/fileio.h"
 #include "lxcfs/render.h"
+#include "lxcfs/render_cache.h"
+#include "lxcfs/vfile.h"
 #include "tap.h"
 
 static const enum cg_controller used[] = { CG_MEMORY, CG_CPUSET, CG_CPUACCT };
@@ -142,6 +144,79 @@ static void test_vanished_reader(const struct cg_hierarchies *h)
                "vanished reader: host MemTotal");
 }
 
+static int generate_row(const char *path, struct render_ctx *ctx, struct strbuf *out)
+{
+        for (size_t i = 0; i < vfile_table_size; i++)
+                if (streq(vfile_table[i].path, path))
+                        return vfile_generate(&vfile_table[i], ctx, out);
+        return -ENOENT;
+}
+
+/* share_as_is: a file shown as the host has it leaves the text in the
+ * host cache and hands out that very value; the copy has the same bytes.
+ * A contained reader's rendered file is never shared. */
+static void test_as_is(const struct cg_hierarchies *h, pid_t child)
+{
+        static const struct {
+                const char *path;
+                enum host_file host;
+        } rows[] = {
+                { "proc/meminfo", HOST_MEMINFO },     { "proc/stat", HOST_STAT },
+                { "proc/loadavg", HOST_LOADAVG },     { "proc/uptime", HOST_UPTIME },
+                { "proc/swaps", HOST_SWAPS },         { "proc/diskstats", HOST_DISKSTATS },
+                { "proc/pressure/cpu", HOST_PRESSURE_CPU },
+        };
+        const struct lxcfs_options opts = { .use_cfs = true, .use_swap = true };
+        struct render_ctx ctx;
+
+        if (render_caches_enable(NULL) < 0) {
+                tap_ok(false, "caches enabled");
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_ttl_value_ struct ttl_value *cached = NULL;
+                _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+                bool shared;
+
+                if (access(host_file_path(rows[i].host), R_OK) < 0) {
+                        tap_skip("no host file", "%s", rows[i].path);
+                        continue;
+                }
+                /* Within the cache's TTL: the same value, not an equal copy
+                 * (tried again should the machine stall us past the TTL). */
+                shared = false;
+                for (int try = 0; try < 20 && !shared; try++) {
+                        ttl_value_unref(steal_pointer(&cached));
+                        strbuf_reset(&out);
+                        render_ctx_init(&ctx, 999999999, &opts, h, NULL);
+                        ctx.share_as_is = true;
+                        (void) generate_row(rows[i].path, &ctx, &out);
+                        shared = host_file_get(rows[i].host, &cached) == 0 && ctx.as_is == cached &&
+                                 out.len == 0;
+                        render_ctx_done(&ctx);
+                }
+                tap_ok(shared, "%s as the host has it: the cached value, shared", rows[i].path);
+
+                render_ctx_init(&ctx, 999999999, &opts, h, NULL);
+                strbuf_reset(&out);
+                tap_ok(generate_row(rows[i].path, &ctx, &out) >= 0 && !ctx.as_is && cached &&
+                       out.len == strlen(cached->data) && memcmp(out.data, cached->data, out.len) == 0,
+                       "%s without share_as_is: the same bytes, copied", rows[i].path);
+                render_ctx_done(&ctx);
+        }
+        if (child > 0) {
+                _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+
+                render_ctx_init(&ctx, child, &opts, h, NULL);
+                ctx.share_as_is = true;
+                (void) generate_row("proc/meminfo", &ctx, &out);
+                tap_ok(!ctx.as_is && out.len > 0 && startswith(out.data, "MemTotal:         262144 kB\n"),
+                       "meminfo of a limited reader: rendered, not shared");
+                render_ctx_done(&ctx);
+        }
+        render_caches_disable();
+}
+
 int main(void)
 {
         struct cg_hierarchies h;
@@ -180,6 +255,7 @@ int main(void)
         if (r == 0)
                 test_child(&h, child, (unsigned) last);
         test_vanished_reader(&h);
+        test_as_is(&h, r == 0 ? child : -1);
 
         close(pipefd[1]);
         waitpid(child, NULL, 0);
