@@ -104,7 +104,7 @@ static void test_child(const struct cg_hierarchies *h, pid_t child, unsigned cpu
         char want[64], line[32];
         struct render_ctx ctx;
 
-        render_ctx_init(&ctx, child, &opts, h, NULL);
+        render_ctx_init(&ctx, child, &opts, h, NULL, NULL);
         meminfo = generate("proc/meminfo", &ctx);
         online = generate("sys/devices/system/cpu/online", &ctx);
         cpuinfo = generate("proc/cpuinfo", &ctx);
@@ -133,7 +133,7 @@ static void test_vanished_reader(const struct cg_hierarchies *h)
         struct render_ctx ctx;
         const struct cg_reader *reader;
 
-        render_ctx_init(&ctx, 999999999, &opts, h, NULL);
+        render_ctx_init(&ctx, 999999999, &opts, h, NULL, NULL);
         tap_ok(render_ctx_reader(&ctx, &reader) < 0, "vanished reader: no cgroup view");
         meminfo = generate("proc/meminfo", &ctx);
         render_ctx_done(&ctx);
