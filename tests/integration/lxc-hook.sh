@@ -52,8 +52,20 @@ if command -v lxc-start >/dev/null && cg_v1_has memory; then
                 expect_eq "lxc 5.0.2, memory limit 256 MiB: meminfo and free through the hook" \
                         "$(tr -s ' \n' ' ' <<<"$out")" "MemTotal: 262144 kB 268435456 "
                 n=$(grep -c " - fuse.lxcfs " "/proc/$(lxc-info -P "$BASE" -n limited -pH)/mountinfo")
-                expect_eq "every served file is bound (those of --list-files the rootfs has)" "$n" \
-                        "$("$LXCFS_BIN" --list-files | grep -vc '^proc/pressure/')"
+                # /proc/pressure/* exist in the container's /proc when the
+                # kernel has PSI: then they are bound too.
+                want=$("$LXCFS_BIN" --list-files | cut -f1 |
+                       { if [[ -r /proc/pressure/memory ]]; then cat; else grep -v '^proc/pressure/'; fi } | wc -l)
+                expect_eq "every served file is bound (those of --list-files the rootfs has)" "$n" "$want"
+                if [[ -r /proc/pressure/memory ]]; then
+                        out=$(lxc-attach -P "$BASE" -n limited -- sh -c \
+                                'for k in cpu memory io; do sed -E "s/=[0-9.]+/=N/g" /proc/pressure/$k; done' 2>&1)
+                        expect_eq "the hook binds /proc/pressure/*: the container reads them (the host's lines on v1)" \
+                                "$out" "$(for k in cpu memory io; do sed -E 's/=[0-9.]+/=N/g' /proc/pressure/$k; done)"
+                        expect_eq "/proc/pressure/memory in the container is the lxcfs mount" \
+                                "$(awk '$5 == "/proc/pressure/memory"' "/proc/$(lxc-info -P "$BASE" -n limited -pH)/mountinfo" |
+                                   grep -c ' - fuse.lxcfs ')" 1
+                fi
                 [[ -d /sys/devices/system/cpu/cpu1 ]] && out=$(lxc-attach -P "$BASE" -n limited -- sh -c \
                         'ls /sys/devices/system/cpu | grep -E "^cpu[0-9]+\$"; cat /sys/devices/system/cpu/online;
                          cat /sys/devices/system/cpu/cpu1/topology/core_id' 2>&1)
