@@ -2,9 +2,10 @@
 #pragma once
 
 /* Cached forms of the cgroup view, shared by the daemon's request threads.
- * Each cache is off until enabled (the daemon enables them at start, unit
- * tests of the uncached functions never do); while off, every *_cached()
- * call reads fresh, exactly like the plain function.
+ * The caches belong to whoever serves requests (the filesystem's state
+ * holds them in its render_caches) and are passed to every *_cached()
+ * call; a NULL cache (or a NULL struct) is off: the call reads fresh,
+ * exactly like the plain function.
  *
  * How old an answer may be:
  * - CG_READER_TTL_NS (1 s): which cgroups a pid is in. Processes rarely
@@ -30,14 +31,17 @@
 #define CG_READER_TTL_NS (1000 * NSEC_PER_MSEC)
 #define CG_VIEW_TTL_NS (20 * NSEC_PER_MSEC)
 
-/* clock NULL: the monotonic clock. 0 or -ENOMEM. Call before the request
- * threads start; disable after they stopped (it frees the cache). */
-int cg_reader_cache_enable(ttl_clock_t clock);
-void cg_reader_cache_disable(void);
-int cg_view_cache_enable(ttl_clock_t clock);
-void cg_view_cache_disable(void);
-int cg_level_cache_enable(ttl_clock_t clock);
-void cg_level_cache_disable(void);
+struct cg_caches {
+        struct ttl_cache *reader;  /* pid -> its cgroups (CG_READER_TTL_NS) */
+        struct ttl_cache *view;    /* per-cgroup views (CG_VIEW_TTL_NS) */
+        struct ttl_cache *level;   /* ancestors' limit files (CG_VIEW_TTL_NS) */
+};
+
+/* All three, sized for the daemon. clock NULL: the monotonic clock. 0 or
+ * -ENOMEM (then none is set). Set up before the request threads start;
+ * done after they stopped (it frees the caches). */
+int cg_caches_init(struct cg_caches *c, ttl_clock_t clock);
+void cg_caches_done(struct cg_caches *c);
 
 /* Keys naming a reader's cgroups, for the caches of per-cgroup values:
  * the hierarchies and the path of every controller the value depends on. */
@@ -70,11 +74,12 @@ int cg_key_of(const struct cg_reader *r, enum cg_key_kind k, char *buf, size_t s
  * cg_cpu_usage_read(). */
 
 /* The cgroups of pid, with their keys (cg_reader_of(v)->keys). */
-int cg_reader_load_cached(const struct cg_hierarchies *h, pid_t pid, struct ttl_value **ret);
-int cg_memory_read_cached(const struct cg_reader *r, struct ttl_value **ret);
-int cg_cpu_limits_read_cached(const struct cg_reader *r, struct ttl_value **ret);
+int cg_reader_load_cached(const struct cg_caches *c, const struct cg_hierarchies *h, pid_t pid,
+                          struct ttl_value **ret);
+int cg_memory_read_cached(const struct cg_caches *c, const struct cg_reader *r, struct ttl_value **ret);
+int cg_cpu_limits_read_cached(const struct cg_caches *c, const struct cg_reader *r, struct ttl_value **ret);
 /* The per-CPU arrays live in the value. */
-int cg_cpu_usage_read_cached(const struct cg_reader *r, struct ttl_value **ret);
+int cg_cpu_usage_read_cached(const struct cg_caches *c, const struct cg_reader *r, struct ttl_value **ret);
 
 static inline const struct cg_reader *cg_reader_of(const struct ttl_value *v)
 {

@@ -9,6 +9,7 @@
 #include "lxcfs/handles.h"
 #include "lxcfs/mirror.h"
 #include "lxcfs/passthrough.h"
+#include "lxcfs/render_cache.h"
 #include "lxcfs/vfile.h"
 #include "lxcfs/vtree.h"
 
@@ -23,6 +24,9 @@ struct lxcfs_fs {
         const struct lxcfs_options *opts;
         const struct cg_hierarchies *cg;
         struct loadavg_sampler *loadavg;
+        /* Host snapshots and cgroup views that requests share for a few
+         * ms (TTLs in render_cache.h and cgroup_cache.h). */
+        struct render_caches caches;
         double attr_timeout;     /* the tree never changes: cache it long */
         const char *save_text_dir;   /* test hook: LXCFS_TEST_SAVE_TEXT */
 };

@@ -3,9 +3,10 @@
 
 /* Inputs of the generate() functions that many requests share: snapshots
  * of host files, and facts about readers and their cgroups that the
- * cgroup layer does not own. Off until render_caches_enable(), which the
- * daemon calls at start (it also switches on the cgroup caches, see
- * cgroup_cache.h); while off, every call reads fresh.
+ * cgroup layer does not own, with the cgroup layer's caches (see
+ * cgroup_cache.h). They live in the filesystem's state (struct lxcfs_fs),
+ * which hands them to every render through the render context; a NULL
+ * struct or cache is off: every call reads fresh.
  *
  * How old an answer may be:
  * - HOST_SHORT_TTL_NS (20 ms): /proc/meminfo, stat, diskstats, swaps,
@@ -25,6 +26,7 @@
 #include <sys/types.h>
 
 #include "lxcfs/cgroup.h"
+#include "lxcfs/cgroup_cache.h"
 #include "lxcfs/loadavg.h"
 #include "lxcfs/ttl_cache.h"
 
@@ -51,16 +53,30 @@ enum host_file {
 
 const char *host_file_path(enum host_file f);
 
+struct render_caches {
+        struct ttl_cache *host;    /* host files, by enum host_file */
+        struct ttl_cache *pidns;   /* pid namespace init start times */
+        struct ttl_cache *tasks;   /* task counts per reader's cgroups */
+        struct cg_caches cg;
+};
+
 /* Every cache of the render and cgroup layers. clock NULL: the monotonic
- * clock. Call before the request threads start, disable after they
- * stopped. 0 or -ENOMEM (then nothing is enabled). */
-int render_caches_enable(ttl_clock_t clock);
-void render_caches_disable(void);
+ * clock. Set up before the request threads start, done after they
+ * stopped. 0 or -ENOMEM (then none is set). */
+int render_caches_init(struct render_caches *c, ttl_clock_t clock);
+void render_caches_done(struct render_caches *c);
+
+/* The cgroup layer's caches of c, or NULL when c is. */
+static inline const struct cg_caches *render_cg_caches(const struct render_caches *c)
+{
+        return c ? &c->cg : NULL;
+}
 
 /* The text of a host file (data is NUL-terminated); the caller unrefs. */
-int host_file_get(enum host_file f, struct ttl_value **ret);
+int host_file_get(const struct render_caches *c, enum host_file f, struct ttl_value **ret);
 
 /* pidns_age_ticks() and task_counts_for_reader(), through the caches;
  * task counts come from the sampler s when it is not NULL. */
-int render_pidns_age_ticks(pid_t pid, unsigned hz, uint64_t *ret);
-int render_task_counts(struct loadavg_sampler *s, const struct cg_reader *r, struct task_counts *ret);
+int render_pidns_age_ticks(const struct render_caches *c, pid_t pid, unsigned hz, uint64_t *ret);
+int render_task_counts(const struct render_caches *c, struct loadavg_sampler *s, const struct cg_reader *r,
+                       struct task_counts *ret);

@@ -15,6 +15,7 @@
 #include "lxcfs/strbuf.h"
 
 struct loadavg_sampler;
+struct render_caches;
 
 struct lxcfs_options {
         bool use_cfs;     /* limit visible CPUs by the CFS quota (default on) */
@@ -32,6 +33,7 @@ struct render_ctx {
         const struct lxcfs_options *opts;
         const struct cg_hierarchies *cg;
         struct loadavg_sampler *loadavg;      /* task counts and loadavg; NULL if it failed */
+        const struct render_caches *caches;   /* the filesystem's (render_cache.h); NULL: off */
         /* Loaded on first use by render_ctx_reader(): a reference to the
          * reader cache's record (reader unused), or, in tests, a reader
          * parsed into reader (reader_ref NULL). */
@@ -46,7 +48,8 @@ struct render_ctx {
 };
 
 void render_ctx_init(struct render_ctx *ctx, pid_t pid, const struct lxcfs_options *opts,
-                     const struct cg_hierarchies *cg, struct loadavg_sampler *loadavg);
+                     const struct cg_hierarchies *cg, struct loadavg_sampler *loadavg,
+                     const struct render_caches *caches);
 void render_ctx_done(struct render_ctx *ctx);
 /* No view to build: the reader is gone (-ESRCH), or it has no cgroup of
  * its own for that part (-ENOENT: no controller, root cgroup, unknown

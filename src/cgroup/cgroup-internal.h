@@ -42,10 +42,20 @@ int cg_read_text(int fd, const char *path, char *stack_buf, size_t size, char **
 int cg_split_key_u64(const char *line, size_t len, const char **ret_key, size_t *ret_key_len, uint64_t *ret_value);
 
 /* cg_read_level() for a level of a cgroup's chain whose own path is
- * rel[0..leaf): an ancestor's file comes through the level cache (see
- * level_cache.c) when it is on, the leaf's is read. */
-ssize_t cg_read_chain(int fd, const char *rel, size_t len, size_t leaf, const char *file, char *buf, size_t size);
-int cg_read_chain_u64(int fd, const char *rel, size_t len, size_t leaf, const char *file, uint64_t *ret);
+ * rel[0..leaf): an ancestor's file comes through the level cache levels
+ * (see level_cache.c) when it is not NULL, the leaf's is read. */
+ssize_t cg_read_chain(struct ttl_cache *levels, int fd, const char *rel, size_t len, size_t leaf,
+                      const char *file, char *buf, size_t size);
+int cg_read_chain_u64(struct ttl_cache *levels, int fd, const char *rel, size_t len, size_t leaf,
+                      const char *file, uint64_t *ret);
+/* cg_memory_read() and cg_cpu_limits_read() with ancestors' limit files
+ * through levels (NULL: read fresh). */
+int cg_memory_read_levels(const struct cg_reader *r, struct ttl_cache *levels, struct cg_memory *ret);
+int cg_cpu_limits_read_levels(const struct cg_reader *r, struct ttl_cache *levels, struct cg_cpu_limits *ret);
+/* The caches of cg_caches_init(), one by one. */
+int cg_reader_cache_new(ttl_clock_t clock, struct ttl_cache **ret);
+int cg_view_cache_new(ttl_clock_t clock, struct ttl_cache **ret);
+int cg_level_cache_new(ttl_clock_t clock, struct ttl_cache **ret);
 
 /* Write the key of kind k for r into buf, as much as fits in size bytes
  * (buf may be NULL with size 0 to measure). Returns the key's full length. */

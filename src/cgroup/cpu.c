@@ -78,7 +78,8 @@ static void keep_tighter(struct cg_cpu_limits *l, uint64_t quota, uint64_t perio
         l->period_us = period;
 }
 
-static int quota_level_v1(int fd, const char *rel, size_t len, size_t leaf, struct cg_cpu_limits *l)
+static int quota_level_v1(struct ttl_cache *levels, int fd, const char *rel, size_t len, size_t leaf,
+                          struct cg_cpu_limits *l)
 {
         char buf[64];
         int64_t quota;
@@ -86,7 +87,7 @@ static int quota_level_v1(int fd, const char *rel, size_t len, size_t leaf, stru
         ssize_t n;
         int r;
 
-        n = cg_read_chain(fd, rel, len, leaf, "cpu.cfs_quota_us", buf, sizeof(buf));
+        n = cg_read_chain(levels, fd, rel, len, leaf, "cpu.cfs_quota_us", buf, sizeof(buf));
         if (n < 0)
                 return (int) n;
         r = parse_i64(buf, &quota);
@@ -94,7 +95,7 @@ static int quota_level_v1(int fd, const char *rel, size_t len, size_t leaf, stru
                 return -EINVAL;
         if (quota < 0)
                 return 0; /* -1: no quota here */
-        r = cg_read_chain_u64(fd, rel, len, leaf, "cpu.cfs_period_us", &period);
+        r = cg_read_chain_u64(levels, fd, rel, len, leaf, "cpu.cfs_period_us", &period);
         if (r < 0)
                 return r;
         if (period == UINT64_MAX)
@@ -128,7 +129,8 @@ static int parse_cpu_max(const char *s, bool *ret_limited, uint64_t *ret_quota, 
         return 0;
 }
 
-static int quota_level_v2(int fd, const char *rel, size_t len, size_t leaf, struct cg_cpu_limits *l)
+static int quota_level_v2(struct ttl_cache *levels, int fd, const char *rel, size_t len, size_t leaf,
+                          struct cg_cpu_limits *l)
 {
         char buf[64];
         uint64_t quota, period;
@@ -136,7 +138,7 @@ static int quota_level_v2(int fd, const char *rel, size_t len, size_t leaf, stru
         ssize_t n;
         int r;
 
-        n = cg_read_chain(fd, rel, len, leaf, "cpu.max", buf, sizeof(buf));
+        n = cg_read_chain(levels, fd, rel, len, leaf, "cpu.max", buf, sizeof(buf));
         if (n == -ENOENT)
                 return 0; /* cpu controller not enabled at this level */
         if (n < 0)
@@ -149,7 +151,7 @@ static int quota_level_v2(int fd, const char *rel, size_t len, size_t leaf, stru
         return 0;
 }
 
-static int quota_limits(const struct cg_reader *r, struct cg_cpu_limits *l)
+static int quota_limits(const struct cg_reader *r, struct ttl_cache *levels, struct cg_cpu_limits *l)
 {
         bool v2 = cg_is_unified(r->h, CG_CPU);
         const char *rel;
@@ -165,14 +167,14 @@ static int quota_limits(const struct cg_reader *r, struct cg_cpu_limits *l)
 
         /* The root cgroup has no quota on either version. */
         for (size_t len = leaf; len > 0; len = cg_parent_len(rel, len)) {
-                k = v2 ? quota_level_v2(fd, rel, len, leaf, l) : quota_level_v1(fd, rel, len, leaf, l);
+                k = v2 ? quota_level_v2(levels, fd, rel, len, leaf, l) : quota_level_v1(levels, fd, rel, len, leaf, l);
                 if (k < 0)
                         return k;
         }
         return 0;
 }
 
-int cg_cpu_limits_read(const struct cg_reader *r, struct cg_cpu_limits *ret)
+int cg_cpu_limits_read_levels(const struct cg_reader *r, struct ttl_cache *levels, struct cg_cpu_limits *ret)
 {
         struct cg_cpu_limits l = {};
         int k;
@@ -180,11 +182,16 @@ int cg_cpu_limits_read(const struct cg_reader *r, struct cg_cpu_limits *ret)
         k = cpuset_limits(r, &l);
         if (k < 0)
                 return k;
-        k = quota_limits(r, &l);
+        k = quota_limits(r, levels, &l);
         if (k < 0)
                 return k;
         *ret = l;
         return 0;
+}
+
+int cg_cpu_limits_read(const struct cg_reader *r, struct cg_cpu_limits *ret)
+{
+        return cg_cpu_limits_read_levels(r, NULL, ret);
 }
 
 unsigned cg_quota_cpus(const struct cg_cpu_limits *l)

@@ -22,18 +22,9 @@
  * one sweep interval. */
 #define LEVEL_CACHE_MAX 4096
 
-static struct ttl_cache *level_cache;
-
-int cg_level_cache_enable(ttl_clock_t clock)
+int cg_level_cache_new(ttl_clock_t clock, struct ttl_cache **ret)
 {
-        if (level_cache)
-                return 0;
-        return ttl_cache_new(LEVEL_CACHE_MAX, clock, &level_cache);
-}
-
-void cg_level_cache_disable(void)
-{
-        ttl_cache_free(steal_pointer(&level_cache));
+        return ttl_cache_new(LEVEL_CACHE_MAX, clock, ret);
 }
 
 struct level_key {
@@ -59,14 +50,15 @@ static int fetch_level(const void *key, size_t key_len, void *userdata, struct t
         return 0;
 }
 
-ssize_t cg_read_chain(int fd, const char *rel, size_t len, size_t leaf, const char *file, char *buf, size_t size)
+ssize_t cg_read_chain(struct ttl_cache *levels, int fd, const char *rel, size_t len, size_t leaf,
+                      const char *file, char *buf, size_t size)
 {
         _cleanup_ttl_value_ struct ttl_value *v = NULL;
         struct level_key key;
         size_t key_len;
         int r;
 
-        if (!level_cache || len >= leaf)
+        if (!levels || len >= leaf)
                 return cg_read_level(fd, rel, len, file, buf, size);
         key.fd = fd;
         r = cg_level_file(key.path, sizeof(key.path), rel, len, file);
@@ -74,7 +66,7 @@ ssize_t cg_read_chain(int fd, const char *rel, size_t len, size_t leaf, const ch
                 return r;
         key_len = offsetof(struct level_key, path) + strlen(key.path) + 1;
         fileio_note(fd, key.path); /* a parse error names the file */
-        r = ttl_cache_get(level_cache, &key, key_len, CG_VIEW_TTL_NS, fetch_level, NULL, &v);
+        r = ttl_cache_get(levels, &key, key_len, CG_VIEW_TTL_NS, fetch_level, NULL, &v);
         if (r < 0)
                 return r;
         if (v->len >= size) {
@@ -86,12 +78,13 @@ ssize_t cg_read_chain(int fd, const char *rel, size_t len, size_t leaf, const ch
         return (ssize_t) v->len;
 }
 
-int cg_read_chain_u64(int fd, const char *rel, size_t len, size_t leaf, const char *file, uint64_t *ret)
+int cg_read_chain_u64(struct ttl_cache *levels, int fd, const char *rel, size_t len, size_t leaf,
+                      const char *file, uint64_t *ret)
 {
         char buf[64];
         ssize_t n;
 
-        n = cg_read_chain(fd, rel, len, leaf, file, buf, sizeof(buf));
+        n = cg_read_chain(levels, fd, rel, len, leaf, file, buf, sizeof(buf));
         if (n < 0)
                 return (int) n;
         return parse_u64(buf, ret);

@@ -119,7 +119,7 @@ static int read_optional_u64(int fd, const char *rel, size_t len, const char *fi
         return r == -ENOENT ? 0 : r;
 }
 
-static int memory_read_v1(int fd, const char *rel, struct cg_memory *m)
+static int memory_read_v1(struct ttl_cache *levels, int fd, const char *rel, struct cg_memory *m)
 {
         size_t leaf = strlen(rel), holder = leaf;
         uint64_t v, memsw_limit = UINT64_MAX, hier_memsw = UINT64_MAX, memsw_usage;
@@ -128,7 +128,7 @@ static int memory_read_v1(int fd, const char *rel, struct cg_memory *m)
 
         /* The v1 root cannot be limited: stop below it. */
         for (size_t len = leaf; len > 0; len = cg_parent_len(rel, len)) {
-                r = cg_read_chain_u64(fd, rel, len, leaf, "memory.limit_in_bytes", &v);
+                r = cg_read_chain_u64(levels, fd, rel, len, leaf, "memory.limit_in_bytes", &v);
                 if (r < 0)
                         return r;
                 if (!v1_unlimited(v) && v < m->limit) {
@@ -177,7 +177,7 @@ static int level_exists(int fd, const char *rel, size_t len)
         return faccessat(fd, path, F_OK, 0) < 0 ? -errno : 0;
 }
 
-static int memory_read_v2(int fd, const char *rel, struct cg_memory *m)
+static int memory_read_v2(struct ttl_cache *levels, int fd, const char *rel, struct cg_memory *m)
 {
         size_t leaf = strlen(rel), holder = 0;
         bool accounted = false, found;
@@ -185,7 +185,7 @@ static int memory_read_v2(int fd, const char *rel, struct cg_memory *m)
         int r;
 
         for (size_t len = leaf; len > 0; len = cg_parent_len(rel, len)) {
-                r = cg_read_chain_u64(fd, rel, len, leaf, "memory.max", &v);
+                r = cg_read_chain_u64(levels, fd, rel, len, leaf, "memory.max", &v);
                 if (r == -ENOENT) {
                         if (len == leaf) {
                                 r = level_exists(fd, rel, len);
@@ -208,7 +208,7 @@ static int memory_read_v2(int fd, const char *rel, struct cg_memory *m)
                         holder = len;
                 }
 
-                r = cg_read_chain_u64(fd, rel, len, leaf, "memory.swap.max", &v);
+                r = cg_read_chain_u64(levels, fd, rel, len, leaf, "memory.swap.max", &v);
                 found = r >= 0;
                 if (r < 0 && r != -ENOENT)
                         return r;
@@ -233,7 +233,7 @@ static int memory_read_v2(int fd, const char *rel, struct cg_memory *m)
         return 0;
 }
 
-int cg_memory_read(const struct cg_reader *r, struct cg_memory *ret)
+int cg_memory_read_levels(const struct cg_reader *r, struct ttl_cache *levels, struct cg_memory *ret)
 {
         struct cg_memory m;
         const char *rel;
@@ -244,11 +244,16 @@ int cg_memory_read(const struct cg_reader *r, struct cg_memory *ret)
                 return k;
         init_view(&m);
         if (cg_is_unified(r->h, CG_MEMORY))
-                k = memory_read_v2(fd, rel, &m);
+                k = memory_read_v2(levels, fd, rel, &m);
         else
-                k = memory_read_v1(fd, rel, &m);
+                k = memory_read_v1(levels, fd, rel, &m);
         if (k < 0)
                 return k;
         *ret = m;
         return 0;
+}
+
+int cg_memory_read(const struct cg_reader *r, struct cg_memory *ret)
+{
+        return cg_memory_read_levels(r, NULL, ret);
 }

@@ -17,18 +17,9 @@
 /* Readers active within one TTL, at ~100 bytes each. */
 #define READER_CACHE_MAX 4096
 
-static struct ttl_cache *reader_cache;
-
-int cg_reader_cache_enable(ttl_clock_t clock)
+int cg_reader_cache_new(ttl_clock_t clock, struct ttl_cache **ret)
 {
-        if (reader_cache)
-                return 0;
-        return ttl_cache_new(READER_CACHE_MAX, clock, &reader_cache);
-}
-
-void cg_reader_cache_disable(void)
-{
-        ttl_cache_free(steal_pointer(&reader_cache));
+        return ttl_cache_new(READER_CACHE_MAX, clock, ret);
 }
 
 struct reader_key {
@@ -100,14 +91,15 @@ static int fetch_reader(const void *key, size_t key_len, void *userdata, struct 
         return e;
 }
 
-int cg_reader_load_cached(const struct cg_hierarchies *h, pid_t pid, struct ttl_value **ret)
+int cg_reader_load_cached(const struct cg_caches *c, const struct cg_hierarchies *h, pid_t pid,
+                          struct ttl_value **ret)
 {
         struct reader_key key;
 
         memset(&key, 0, sizeof(key)); /* padding is part of the key */
         key.h = h;
         key.pid = pid;
-        if (!reader_cache)
+        if (!c || !c->reader)
                 return fetch_reader(&key, sizeof(key), NULL, ret);
-        return ttl_cache_get(reader_cache, &key, sizeof(key), CG_READER_TTL_NS, fetch_reader, NULL, ret);
+        return ttl_cache_get(c->reader, &key, sizeof(key), CG_READER_TTL_NS, fetch_reader, NULL, ret);
 }

@@ -19,19 +19,39 @@
  * sweep interval. */
 #define VIEW_CACHE_MAX 8192
 
-static struct ttl_cache *view_cache;
-
-int cg_view_cache_enable(ttl_clock_t clock)
+int cg_view_cache_new(ttl_clock_t clock, struct ttl_cache **ret)
 {
-        if (view_cache)
-                return 0;
-        return ttl_cache_new(VIEW_CACHE_MAX, clock, &view_cache);
+        return ttl_cache_new(VIEW_CACHE_MAX, clock, ret);
 }
 
-void cg_view_cache_disable(void)
+int cg_caches_init(struct cg_caches *c, ttl_clock_t clock)
 {
-        ttl_cache_free(steal_pointer(&view_cache));
+        int r;
+
+        *c = (struct cg_caches) {};
+        r = cg_reader_cache_new(clock, &c->reader);
+        if (r >= 0)
+                r = cg_view_cache_new(clock, &c->view);
+        if (r >= 0)
+                r = cg_level_cache_new(clock, &c->level);
+        if (r < 0)
+                cg_caches_done(c);
+        return r;
 }
+
+void cg_caches_done(struct cg_caches *c)
+{
+        ttl_cache_free(steal_pointer(&c->reader));
+        ttl_cache_free(steal_pointer(&c->view));
+        ttl_cache_free(steal_pointer(&c->level));
+}
+
+/* What a fetch needs besides the key: the reader, and the level cache its
+ * ancestors' limit files go through. */
+struct view_source {
+        const struct cg_reader *reader;
+        struct ttl_cache *levels;
+};
 
 /* Which controllers each kind of key names, and a tag that keeps the
  * kinds apart in one cache. */
@@ -93,12 +113,13 @@ int cg_key_of(const struct cg_reader *r, enum cg_key_kind k, char *buf, size_t s
 /* Fixed-size views are stored as they are. */
 static int fetch_memory(const void *key, size_t key_len, void *userdata, struct ttl_value **ret)
 {
+        const struct view_source *src = userdata;
         struct ttl_value *v = ttl_value_new(sizeof(struct cg_memory));
         int e;
 
         if (!v)
                 return -ENOMEM;
-        e = cg_memory_read(userdata, (struct cg_memory *) (void *) v->data);
+        e = cg_memory_read_levels(src->reader, src->levels, (struct cg_memory *) (void *) v->data);
         if (e < 0) {
                 ttl_value_unref(v);
                 return e;
@@ -109,12 +130,13 @@ static int fetch_memory(const void *key, size_t key_len, void *userdata, struct 
 
 static int fetch_cpu_limits(const void *key, size_t key_len, void *userdata, struct ttl_value **ret)
 {
+        const struct view_source *src = userdata;
         struct ttl_value *v = ttl_value_new(sizeof(struct cg_cpu_limits));
         int e;
 
         if (!v)
                 return -ENOMEM;
-        e = cg_cpu_limits_read(userdata, (struct cg_cpu_limits *) (void *) v->data);
+        e = cg_cpu_limits_read_levels(src->reader, src->levels, (struct cg_cpu_limits *) (void *) v->data);
         if (e < 0) {
                 ttl_value_unref(v);
                 return e;
@@ -128,12 +150,13 @@ static int fetch_cpu_limits(const void *key, size_t key_len, void *userdata, str
 static int fetch_cpu_usage(const void *key, size_t key_len, void *userdata, struct ttl_value **ret)
 {
         _cleanup_(cg_cpu_usage_done) struct cg_cpu_usage u = {};
+        const struct view_source *src = userdata;
         struct cg_cpu_usage *head;
         struct ttl_value *v;
         size_t arr;
         int e;
 
-        e = cg_cpu_usage_read(userdata, &u);
+        e = cg_cpu_usage_read(src->reader, &u);
         if (e < 0)
                 return e;
         arr = (size_t) u.n_percpu * sizeof(uint64_t);
@@ -154,29 +177,30 @@ static int fetch_cpu_usage(const void *key, size_t key_len, void *userdata, stru
 }
 
 /* Uncached (cache off, or paths too long to key): built for this caller. */
-static int get_view(enum cg_key_kind kind, const struct cg_reader *r, ttl_fetch_t fetch,
-                    struct ttl_value **ret)
+static int get_view(const struct cg_caches *c, enum cg_key_kind kind, const struct cg_reader *r,
+                    ttl_fetch_t fetch, struct ttl_value **ret)
 {
+        struct view_source src = { .reader = r, .levels = c ? c->level : NULL };
         char buf[2 * PATH_MAX];
         const void *key;
         size_t len;
 
-        if (!view_cache || cg_key_of(r, kind, buf, sizeof(buf), &key, &len) < 0)
-                return fetch(NULL, 0, (void *) r, ret);
-        return ttl_cache_get(view_cache, key, len, CG_VIEW_TTL_NS, fetch, (void *) r, ret);
+        if (!c || !c->view || cg_key_of(r, kind, buf, sizeof(buf), &key, &len) < 0)
+                return fetch(NULL, 0, &src, ret);
+        return ttl_cache_get(c->view, key, len, CG_VIEW_TTL_NS, fetch, &src, ret);
 }
 
-int cg_memory_read_cached(const struct cg_reader *r, struct ttl_value **ret)
+int cg_memory_read_cached(const struct cg_caches *c, const struct cg_reader *r, struct ttl_value **ret)
 {
-        return get_view(CG_KEY_MEMORY, r, fetch_memory, ret);
+        return get_view(c, CG_KEY_MEMORY, r, fetch_memory, ret);
 }
 
-int cg_cpu_limits_read_cached(const struct cg_reader *r, struct ttl_value **ret)
+int cg_cpu_limits_read_cached(const struct cg_caches *c, const struct cg_reader *r, struct ttl_value **ret)
 {
-        return get_view(CG_KEY_CPU_LIMITS, r, fetch_cpu_limits, ret);
+        return get_view(c, CG_KEY_CPU_LIMITS, r, fetch_cpu_limits, ret);
 }
 
-int cg_cpu_usage_read_cached(const struct cg_reader *r, struct ttl_value **ret)
+int cg_cpu_usage_read_cached(const struct cg_caches *c, const struct cg_reader *r, struct ttl_value **ret)
 {
-        return get_view(CG_KEY_CPU_USAGE, r, fetch_cpu_usage, ret);
+        return get_view(c, CG_KEY_CPU_USAGE, r, fetch_cpu_usage, ret);
 }

@@ -68,7 +68,7 @@ static int check_visible(struct lxcfs_fs *fs, struct mirror *m, const char *rel,
                 return -ENOMEM;
         if (!top[0] || !m->row->entry_visible)
                 return 0;
-        render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg);
+        render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg, &fs->caches);
         r = m->row->load_view(&ctx, &view);
         render_ctx_done(&ctx);
         if (r < 0 && render_view_missing(r)) {
@@ -185,7 +185,7 @@ void fs_mirror_readdir(fuse_req_t req, struct mirror *m, uint64_t ino, size_t si
         if (r >= 0 && !rel[0] && m->row->load_view) {
                 struct render_ctx ctx;
 
-                render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg);
+                render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg, &fs->caches);
                 r = m->row->load_view(&ctx, &view);
                 render_ctx_done(&ctx);
                 if (r < 0 && render_view_missing(r)) {

@@ -49,10 +49,7 @@ int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
                 free(steal_pointer(&fs->rows));
                 return log_error_errno(r, "Failed to set up the handle table: %m");
         }
-        /* Requests share host snapshots and cgroup views for a few ms
-         * (TTLs in render_cache.h and cgroup_cache.h). Process-wide: there
-         * is one filesystem per daemon. */
-        r = render_caches_enable(NULL);
+        r = render_caches_init(&fs->caches, NULL);
         if (r < 0) {
                 handle_table_done(&fs->handles);
                 fs_mirrors_done(fs);
@@ -65,7 +62,7 @@ int lxcfs_fs_init(struct lxcfs_fs *fs, const struct lxcfs_options *opts,
 
 void lxcfs_fs_done(struct lxcfs_fs *fs)
 {
-        render_caches_disable();
+        render_caches_done(&fs->caches);
         handle_table_done(&fs->handles);
         passthrough_done(&fs->pt);
         fs_mirrors_done(fs);
@@ -97,7 +94,7 @@ int lxcfs_fs_render(struct lxcfs_fs *fs, const struct vnode *node, pid_t pid,
         char *text;
         int r;
 
-        render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg);
+        render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg, &fs->caches);
         /* A host file shown as it is stays the cache's text: no copy. */
         ctx.share_as_is = true;
         r = vfile_generate(node->file, &ctx, &out);

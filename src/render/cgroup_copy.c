@@ -42,7 +42,7 @@ int cgroup_copy_generate(struct render_ctx *ctx, const struct cgroup_copy *spec,
                 return r;
         /* The host's file is read only when it is the answer. */
         if (cgroup_text_missing(spec, cgroup)) {
-                r = host_file_get(ctx->file->host, &host);
+                r = host_file_get(ctx->caches, ctx->file->host, &host);
                 if (r < 0)
                         return r;
                 return render_ctx_answer_as_is(ctx, host, out);

@@ -54,7 +54,7 @@ int cpu_dir_load_view(struct render_ctx *ctx, struct vmirror_view *ret)
 
         r = render_ctx_visible_cpus(ctx, &ret->shown);
         if (r >= 0)
-                r = host_file_get(HOST_CPU_ONLINE, &text);
+                r = host_file_get(ctx->caches, HOST_CPU_ONLINE, &text);
         if (r >= 0)
                 r = cpuset_parse(text->data, &online);
         if (r < 0)

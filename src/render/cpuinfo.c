@@ -101,7 +101,7 @@ int cpuinfo_generate(struct render_ctx *ctx, struct strbuf *out)
         struct cpuset visible;
         int r;
 
-        r = host_file_get(HOST_CPUINFO, &host);
+        r = host_file_get(ctx->caches, HOST_CPUINFO, &host);
         if (r < 0)
                 return r;
 

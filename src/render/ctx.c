@@ -40,13 +40,15 @@ int vfile_generate(const struct vfile *f, struct render_ctx *ctx, struct strbuf 
 }
 
 void render_ctx_init(struct render_ctx *ctx, pid_t pid, const struct lxcfs_options *opts,
-                     const struct cg_hierarchies *cg, struct loadavg_sampler *loadavg)
+                     const struct cg_hierarchies *cg, struct loadavg_sampler *loadavg,
+                     const struct render_caches *caches)
 {
         *ctx = (struct render_ctx) {
                 .pid = pid,
                 .opts = opts,
                 .cg = cg,
                 .loadavg = loadavg,
+                .caches = caches,
                 .reader_err = 1,
         };
 }
@@ -66,7 +68,7 @@ int render_ctx_reader(struct render_ctx *ctx, const struct cg_reader **ret)
         /* One /proc/PID/cgroup read per context, whatever the outcome: a
          * file that needs the view twice must see the same answer. */
         if (ctx->reader_err == 1) {
-                int r = ctx->cg ? cg_reader_load_cached(ctx->cg, ctx->pid, &ctx->reader_ref) : -ENOENT;
+                int r = ctx->cg ? cg_reader_load_cached(render_cg_caches(ctx->caches), ctx->cg, ctx->pid, &ctx->reader_ref) : -ENOENT;
 
                 ctx->reader_err = r < 0 ? r : 0;
         }
@@ -87,12 +89,12 @@ int render_ctx_answer_as_is(struct render_ctx *ctx, struct ttl_value *v, struct 
         return strbuf_error(out);
 }
 
-static int host_online_cpus(struct cpuset *ret)
+static int host_online_cpus(const struct render_caches *caches, struct cpuset *ret)
 {
         _cleanup_ttl_value_ struct ttl_value *online = NULL;
         int r;
 
-        r = host_file_get(HOST_CPU_ONLINE, &online);
+        r = host_file_get(caches, HOST_CPU_ONLINE, &online);
         if (r < 0)
                 return r;
         return cpuset_parse(online->data, ret);
@@ -108,7 +110,7 @@ int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret)
 
         r = render_ctx_reader(ctx, &reader);
         if (r >= 0)
-                r = cg_cpu_limits_read_cached(reader, &limits_ref);
+                r = cg_cpu_limits_read_cached(render_cg_caches(ctx->caches), reader, &limits_ref);
         if (r < 0 && !render_view_missing(r))
                 return r;
         have_limits = r >= 0;
@@ -118,7 +120,7 @@ int render_ctx_visible_cpus(struct render_ctx *ctx, struct cpuset *ret)
         if (have_limits && limits->has_cpuset && !cpuset_empty(&limits->cpuset))
                 *ret = limits->cpuset;
         else {
-                r = host_online_cpus(ret);
+                r = host_online_cpus(ctx->caches, ret);
                 if (r < 0)
                         return r;
         }

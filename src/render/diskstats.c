@@ -157,7 +157,7 @@ int diskstats_generate(struct render_ctx *ctx, struct strbuf *out)
         char **names;
         int r;
 
-        r = host_file_get(HOST_DISKSTATS, &host);
+        r = host_file_get(ctx->caches, HOST_DISKSTATS, &host);
         if (r < 0)
                 return r;
         in.host = host->data;

@@ -39,42 +39,33 @@ static const struct {
 #define PIDNS_CACHE_MAX 4096
 #define TASKS_CACHE_MAX 4096
 
-static struct ttl_cache *host_cache, *pidns_cache, *tasks_cache;
-
 const char *host_file_path(enum host_file f)
 {
         return (unsigned) f < _HOST_FILE_MAX ? host_files[f].path : NULL;
 }
 
-void render_caches_disable(void)
+void render_caches_done(struct render_caches *c)
 {
-        ttl_cache_free(steal_pointer(&host_cache));
-        ttl_cache_free(steal_pointer(&pidns_cache));
-        ttl_cache_free(steal_pointer(&tasks_cache));
-        cg_view_cache_disable();
-        cg_level_cache_disable();
-        cg_reader_cache_disable();
+        ttl_cache_free(steal_pointer(&c->host));
+        ttl_cache_free(steal_pointer(&c->pidns));
+        ttl_cache_free(steal_pointer(&c->tasks));
+        cg_caches_done(&c->cg);
 }
 
-int render_caches_enable(ttl_clock_t clock)
+int render_caches_init(struct render_caches *c, ttl_clock_t clock)
 {
         int r;
 
-        if (host_cache)
-                return 0;
-        r = ttl_cache_new(_HOST_FILE_MAX, clock, &host_cache);
+        *c = (struct render_caches) {};
+        r = ttl_cache_new(_HOST_FILE_MAX, clock, &c->host);
         if (r >= 0)
-                r = ttl_cache_new(PIDNS_CACHE_MAX, clock, &pidns_cache);
+                r = ttl_cache_new(PIDNS_CACHE_MAX, clock, &c->pidns);
         if (r >= 0)
-                r = ttl_cache_new(TASKS_CACHE_MAX, clock, &tasks_cache);
+                r = ttl_cache_new(TASKS_CACHE_MAX, clock, &c->tasks);
         if (r >= 0)
-                r = cg_reader_cache_enable(clock);
-        if (r >= 0)
-                r = cg_view_cache_enable(clock);
-        if (r >= 0)
-                r = cg_level_cache_enable(clock);
+                r = cg_caches_init(&c->cg, clock);
         if (r < 0)
-                render_caches_disable();
+                render_caches_done(c);
         return r;
 }
 
@@ -92,13 +83,13 @@ static int fetch_host_file(const void *key, size_t key_len, void *userdata, stru
         return *ret ? 0 : -ENOMEM;
 }
 
-int host_file_get(enum host_file f, struct ttl_value **ret)
+int host_file_get(const struct render_caches *c, enum host_file f, struct ttl_value **ret)
 {
         if ((unsigned) f >= _HOST_FILE_MAX)
                 return -EINVAL;
-        if (!host_cache)
+        if (!c || !c->host)
                 return fetch_host_file(&f, sizeof(f), NULL, ret);
-        return ttl_cache_get(host_cache, &f, sizeof(f), host_files[f].ttl, fetch_host_file, NULL, ret);
+        return ttl_cache_get(c->host, &f, sizeof(f), host_files[f].ttl, fetch_host_file, NULL, ret);
 }
 
 /* ---- pid namespace age ---- */
@@ -143,18 +134,18 @@ static uint64_t boottime_ticks(unsigned hz)
         return (uint64_t) ts.tv_sec * hz + (uint64_t) ts.tv_nsec / (1000000000u / hz);
 }
 
-int render_pidns_age_ticks(pid_t pid, unsigned hz, uint64_t *ret)
+int render_pidns_age_ticks(const struct render_caches *c, pid_t pid, unsigned hz, uint64_t *ret)
 {
         _cleanup_ttl_value_ struct ttl_value *v = NULL;
         uint64_t start, now, ino;
         int r;
 
-        if (!pidns_cache || hz == 0 || hz > 1000000000u)
+        if (!c || !c->pidns || hz == 0 || hz > 1000000000u)
                 return pidns_age_ticks(pid, hz, ret);
         r = pidns_inode(pid, &ino);
         if (r < 0)
                 return r;
-        r = ttl_cache_get(pidns_cache, &ino, sizeof(ino), RENDER_PIDNS_TTL_NS, fetch_pidns_start, &pid, &v);
+        r = ttl_cache_get(c->pidns, &ino, sizeof(ino), RENDER_PIDNS_TTL_NS, fetch_pidns_start, &pid, &v);
         if (r < 0)
                 return r;
         memcpy(&start, v->data, sizeof(start));
@@ -198,7 +189,8 @@ static int sampler_task_counts(struct loadavg_sampler *s, const struct cg_reader
         return 0;
 }
 
-int render_task_counts(struct loadavg_sampler *s, const struct cg_reader *r, struct task_counts *ret)
+int render_task_counts(const struct render_caches *c, struct loadavg_sampler *s, const struct cg_reader *r,
+                       struct task_counts *ret)
 {
         _cleanup_ttl_value_ struct ttl_value *v = NULL;
         char buf[4096];
@@ -208,9 +200,9 @@ int render_task_counts(struct loadavg_sampler *s, const struct cg_reader *r, str
 
         if (s)
                 return sampler_task_counts(s, r, ret);
-        if (!tasks_cache || cg_key_of(r, CG_KEY_ALL, buf, sizeof(buf), &key, &len) < 0)
+        if (!c || !c->tasks || cg_key_of(r, CG_KEY_ALL, buf, sizeof(buf), &key, &len) < 0)
                 return task_counts_for_reader(r, ret);
-        k = ttl_cache_get(tasks_cache, key, len, RENDER_TASKS_TTL_NS, fetch_task_counts, (void *) r, &v);
+        k = ttl_cache_get(c->tasks, key, len, RENDER_TASKS_TTL_NS, fetch_task_counts, (void *) r, &v);
         if (k < 0)
                 return k;
         memcpy(ret, v->data, sizeof(*ret));

@@ -41,7 +41,7 @@ int loadavg_generate(struct render_ctx *ctx, struct strbuf *out)
             loadavg_sampler_get(ctx->loadavg, reader, &value) >= 0)
                 return loadavg_render(&(struct loadavg_input) { .value = &value }, out);
 
-        r = host_file_get(HOST_LOADAVG, &host);
+        r = host_file_get(ctx->caches, HOST_LOADAVG, &host);
         if (r < 0)
                 return log_error_errno(r, "Failed to read /proc/loadavg: %m");
         return render_ctx_answer_as_is(ctx, host, out);

@@ -207,12 +207,12 @@ int meminfo_generate(struct render_ctx *ctx, struct strbuf *out)
         bool have_view;
         int r;
 
-        r = host_file_get(HOST_MEMINFO, &host);
+        r = host_file_get(ctx->caches, HOST_MEMINFO, &host);
         if (r < 0)
                 return r;
         r = render_ctx_reader(ctx, &reader);
         if (r >= 0)
-                r = cg_memory_read_cached(reader, &mem);
+                r = cg_memory_read_cached(render_cg_caches(ctx->caches), reader, &mem);
         if (r < 0 && !render_view_missing(r))
                 return r;
         have_view = r >= 0;

@@ -144,7 +144,7 @@ int stat_generate(struct render_ctx *ctx, struct strbuf *out)
         struct cpuset visible;
         int r;
 
-        r = host_file_get(HOST_STAT, &host);
+        r = host_file_get(ctx->caches, HOST_STAT, &host);
         if (r < 0)
                 return r;
         in.host = host->data;
@@ -153,18 +153,18 @@ int stat_generate(struct render_ctx *ctx, struct strbuf *out)
         if (r >= 0 && cg_reader_is_root(reader, CG_CPUACCT))
                 return render_ctx_answer_as_is(ctx, host, out);
         if (r >= 0)
-                r = cg_cpu_usage_read_cached(reader, &usage);
+                r = cg_cpu_usage_read_cached(render_cg_caches(ctx->caches), reader, &usage);
         if (r >= 0)
                 r = render_ctx_visible_cpus(ctx, &visible);
         if (r >= 0)
-                r = render_pidns_age_ticks(ctx->pid, in.hz, &in.elapsed_ticks);
+                r = render_pidns_age_ticks(ctx->caches, ctx->pid, in.hz, &in.elapsed_ticks);
         if (r < 0)
                 return render_view_missing(r) ? render_ctx_answer_as_is(ctx, host, out) : r;
 
         (void) strbuf_reserve(out, host->len + 1);
         in.usage = cg_cpu_usage_of(usage);
         in.visible = &visible;
-        if (render_task_counts(ctx->loadavg, reader, &tasks) >= 0)
+        if (render_task_counts(ctx->caches, ctx->loadavg, reader, &tasks) >= 0)
                 in.tasks = &tasks;
         return stat_render(&in, out);
 }

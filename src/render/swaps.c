@@ -44,20 +44,20 @@ int swaps_generate(struct render_ctx *ctx, struct strbuf *out)
         const struct cg_reader *reader;
         int r;
 
-        r = host_file_get(HOST_SWAPS, &host);
+        r = host_file_get(ctx->caches, HOST_SWAPS, &host);
         if (r < 0)
                 return r;
         in.host = host->data;
 
         r = render_ctx_reader(ctx, &reader);
         if (r >= 0)
-                r = cg_memory_read_cached(reader, &mem);
+                r = cg_memory_read_cached(render_cg_caches(ctx->caches), reader, &mem);
         if (r < 0 && !render_view_missing(r))
                 return r;
         in.container = r >= 0 && cg_memory_of(mem)->limited;
         if (!in.container)
                 return render_ctx_answer_as_is(ctx, host, out);
-        r = host_file_get(HOST_MEMINFO, &meminfo);
+        r = host_file_get(ctx->caches, HOST_MEMINFO, &meminfo);
         if (r < 0)
                 return r;
         meminfo_swap_kb(meminfo->data, cg_memory_of(mem), ctx->opts->use_swap, &in.total_kb, &in.used_kb);

@@ -60,7 +60,7 @@ static int idle_ticks(struct render_ctx *ctx, uint64_t age, unsigned hz, uint64_
         }
         r = render_ctx_reader(ctx, &reader);
         if (r >= 0)
-                r = cg_cpu_usage_read_cached(reader, &usage);
+                r = cg_cpu_usage_read_cached(render_cg_caches(ctx->caches), reader, &usage);
         if (r < 0 && !render_view_missing(r))
                 return r;
         stat_cpu_times(r >= 0 ? cg_cpu_usage_of(usage) : NULL, &visible, age, hz, times);
@@ -78,7 +78,7 @@ int uptime_generate(struct render_ctx *ctx, struct strbuf *out)
 
         r = pid_in_host_pidns(ctx->pid);
         if (r == 0)
-                r = render_pidns_age_ticks(ctx->pid, in.hz, &in.uptime_ticks);
+                r = render_pidns_age_ticks(ctx->caches, ctx->pid, in.hz, &in.uptime_ticks);
         if (r == 0) {
                 r = idle_ticks(ctx, in.uptime_ticks, in.hz, &in.idle_ticks);
                 if (r < 0)
@@ -90,7 +90,7 @@ int uptime_generate(struct render_ctx *ctx, struct strbuf *out)
                 return r;
 
         /* The host's own readers, and readers gone meanwhile. */
-        r = host_file_get(HOST_UPTIME, &host);
+        r = host_file_get(ctx->caches, HOST_UPTIME, &host);
         if (r < 0)
                 return r;
         return render_ctx_answer_as_is(ctx, host, out);

@@ -31,6 +31,17 @@ runc_create limited --mem 268435456 --hook "$WRAP" || fail "create limited"
 expect_eq "a container with a memory limit gets meminfo from the hook" "$(memtotal limited)" 262144
 expect_eq "and every served file is bound (pressure too: the hook mounts itself)" \
         "$(grep -c ' - fuse.lxcfs ' "/proc/$(runc_pid limited)/mountinfo")" "$LXCFS_N_FILES"
+# v1 has no pressure files per cgroup: the container reads the host's,
+# through the hook's binds (runc refuses them in config.json).
+if [[ -r /proc/pressure/memory ]]; then
+        for k in cpu memory io; do
+                expect_eq "the container reads /proc/pressure/$k from lxcfs, the host's lines on v1" \
+                        "$(runc_exec limited cat /proc/pressure/$k | sed -E 's/=[0-9.]+/=N/g')" \
+                        "$(sed -E 's/=[0-9.]+/=N/g' /proc/pressure/$k)"
+                expect_eq "/proc/pressure/$k in the container is the lxcfs mount" \
+                        "$(awk -v p=/proc/pressure/$k '$5 == p' "/proc/$(runc_pid limited)/mountinfo" | grep -c ' - fuse.lxcfs ')" 1
+        done
+fi
 ok "the binds are read-only" test "$(awk '/ - fuse.lxcfs / && $6 !~ /^ro/' "/proc/$(runc_pid limited)/mountinfo" | wc -l)" = 0
 runc_create cpu --cpu-quota 50000 --hook "$WRAP" || fail "create cpu"
 expect_eq "a CPU quota of half a CPU: one CPU online" "$(runc_exec cpu cat /sys/devices/system/cpu/online)" 0

@@ -25,6 +25,9 @@
 static uint64_t fake_now = 5000 * MS;
 static uint64_t fake_clock(void) { return fake_now; }
 
+/* What the filesystem holds (render_caches.cg); each test switches on the
+ * ones it needs, a NULL member reads fresh. */
+static struct cg_caches caches;
 static char tree[PATH_MAX];   /* copy of tests/fixtures/cgroup/v1 */
 
 static int write_text(const char *rel, const char *text)
@@ -83,7 +86,7 @@ static uint64_t cached_limit(const struct cg_reader *r)
 {
         _cleanup_ttl_value_ struct ttl_value *m = NULL;
 
-        return cg_memory_read_cached(r, &m) < 0 ? 0 : cg_memory_of(m)->limit;
+        return cg_memory_read_cached(&caches, r, &m) < 0 ? 0 : cg_memory_of(m)->limit;
 }
 
 static void test_memory(const struct cg_hierarchies *h)
@@ -108,8 +111,8 @@ static void test_memory(const struct cg_hierarchies *h)
                "remove the cgroup");
         tap_ok(cached_limit(&limited) == 134217728, "within the TTL the last view is served");
         fake_now += CG_VIEW_TTL_NS;
-        tap_ok(cg_memory_read_cached(&limited, &v) == -ENOENT, "after the TTL: -ENOENT");
-        tap_ok(cg_memory_read_cached(&limited, &v) == -ENOENT, "... and the error is not cached away");
+        tap_ok(cg_memory_read_cached(&caches, &limited, &v) == -ENOENT, "after the TTL: -ENOENT");
+        tap_ok(cg_memory_read_cached(&caches, &limited, &v) == -ENOENT, "... and the error is not cached away");
         tap_ok(rename_fixture_dir("memory/lxcfsfix/limited.gone", "memory/lxcfsfix/limited") == 0,
                "the cgroup is back");
         tap_ok(cached_limit(&limited) == 134217728, "served again at once");
@@ -121,7 +124,7 @@ static bool limits_are(const struct cg_reader *r, uint64_t quota, unsigned cpu)
 {
         _cleanup_ttl_value_ struct ttl_value *v = NULL;
 
-        return cg_cpu_limits_read_cached(r, &v) == 0 && cg_cpu_limits_of(v)->quota_us == quota &&
+        return cg_cpu_limits_read_cached(&caches, r, &v) == 0 && cg_cpu_limits_of(v)->quota_us == quota &&
                cpuset_has(&cg_cpu_limits_of(v)->cpuset, cpu);
 }
 
@@ -133,7 +136,7 @@ static void test_cpu(const struct cg_hierarchies *h)
 
         reader_in(h, "limited", &r);
         tap_ok(limits_are(&r, 50000, 1), "limits: quota 50000, cpuset 1");
-        tap_ok(cg_cpu_usage_read_cached(&r, &first) == 0, "usage");
+        tap_ok(cg_cpu_usage_read_cached(&caches, &r, &first) == 0, "usage");
         u = first ? cg_cpu_usage_of(first) : NULL;
         tap_ok(u && u->n_percpu == 2 && u->percpu_user_ns[1] == 555901625 &&
                u->percpu_system_ns[1] == 135900862, "usage: per-CPU split in the value");
@@ -143,11 +146,11 @@ static void test_cpu(const struct cg_hierarchies *h)
                write_text("cpuacct/lxcfsfix/limited/cpuacct.usage_all",
                           "cpu user system\n0 7 8\n1 9 10\n2 11 12\n") == 0, "change quota, cpuset, usage");
         tap_ok(limits_are(&r, 50000, 1), "within the TTL: old limits");
-        tap_ok(cg_cpu_usage_read_cached(&r, &second) == 0 && second == first,
+        tap_ok(cg_cpu_usage_read_cached(&caches, &r, &second) == 0 && second == first,
                "within the TTL: the same usage value, shared");
         fake_now += CG_VIEW_TTL_NS;
         tap_ok(limits_are(&r, 150000, 0) && !limits_are(&r, 150000, 1), "after the TTL: new limits");
-        tap_ok(cg_cpu_usage_read_cached(&r, &third) == 0, "after the TTL: usage");
+        tap_ok(cg_cpu_usage_read_cached(&caches, &r, &third) == 0, "after the TTL: usage");
         u = third ? cg_cpu_usage_of(third) : NULL;
         tap_ok(u && u->n_percpu == 3 && u->user_ns == 27 && u->system_ns == 30 && u->percpu_system_ns[2] == 12,
                "after the TTL: new usage");
@@ -166,7 +169,7 @@ static void test_level(const struct cg_hierarchies *h)
         snprintf(cmd, sizeof(cmd), "cp -r '%1$s/sys/fs/cgroup/memory/lxcfsfix/inherit' "
                  "'%1$s/sys/fs/cgroup/memory/lxcfsfix/inherit2'", tree);
         tap_ok(system(cmd) == 0, "a second child without a limit of its own");
-        tap_ok(cg_level_cache_enable(fake_clock) == 0, "enable the level cache");
+        tap_ok(ttl_cache_new(64, fake_clock, &caches.level) == 0, "enable the level cache");
         fake_now += CG_VIEW_TTL_NS;
         reader_in(h, "inherit", &first);
         reader_in(h, "inherit2", &second);
@@ -180,7 +183,7 @@ static void test_level(const struct cg_hierarchies *h)
         fake_now += CG_VIEW_TTL_NS;
         tap_ok(cached_limit(&second) == 268435456, "after the TTL: the child's own file is read");
         tap_ok(cached_limit(&first) == 2147483648, "... and the parent's again");
-        cg_level_cache_disable();
+        ttl_cache_free(steal_pointer(&caches.level));
         tap_ok(write_text("memory/lxcfsfix/memory.limit_in_bytes", "536870912\n") == 0, "parent: 512M");
         fake_now += CG_VIEW_TTL_NS;
         tap_ok(cached_limit(&first) == 536870912, "level cache off: read fresh");
@@ -192,7 +195,7 @@ static void test_disabled(const struct cg_hierarchies *h)
 {
         struct cg_reader r;
 
-        cg_view_cache_disable();
+        ttl_cache_free(steal_pointer(&caches.view));
         reader_in(h, "limited", &r);
         tap_ok(write_text("memory/lxcfsfix/limited/memory.limit_in_bytes", "67108864\n") == 0, "set 64M");
         tap_ok(cached_limit(&r) == 67108864, "disabled: read fresh at once");
@@ -223,14 +226,14 @@ static void test_reader_live(void)
         }
         snprintf(name, sizeof(name), "lxcfs-test-cgcache-%d", (int) getpid());
         tap_ok(mkdirat(h.v1_fd[CG_MEMORY], name, 0755) == 0, "create memory cgroup %s", name);
-        tap_ok(cg_reader_cache_enable(fake_clock) == 0, "enable the reader cache");
+        tap_ok(ttl_cache_new(64, fake_clock, &caches.reader) == 0, "enable the reader cache");
 
         child = fork();
         if (child == 0) {
                 pause();
                 _exit(0);
         }
-        tap_ok(cg_reader_load_cached(&h, child, &v) == 0, "load the child");
+        tap_ok(cg_reader_load_cached(&caches, &h, child, &v) == 0, "load the child");
         r = v ? cg_reader_of(v) : &(struct cg_reader) { .h = &h };
         tap_ok(r->path[CG_MEMORY] && !strstr(r->path[CG_MEMORY], name), "child not in the test cgroup yet");
         tap_ok(r->keys && cg_key_of(r, CG_KEY_MEMORY, NULL, 0, &key, &key_len) == 0 && key_len > 0,
@@ -243,11 +246,11 @@ static void test_reader_live(void)
         tap_ok(fd >= 0 && write(fd, pid_text, strlen(pid_text)) > 0, "move the child");
         if (fd >= 0)
                 close(fd);
-        tap_ok(cg_reader_load_cached(&h, child, &v) == 0 && !strstr(cg_reader_of(v)->path[CG_MEMORY], name),
+        tap_ok(cg_reader_load_cached(&caches, &h, child, &v) == 0 && !strstr(cg_reader_of(v)->path[CG_MEMORY], name),
                "within the TTL: the old cgroup");
         ttl_value_unref(steal_pointer(&v));
         fake_now += CG_READER_TTL_NS;
-        r = cg_reader_load_cached(&h, child, &v) == 0 ? cg_reader_of(v) : &(struct cg_reader) { .h = &h };
+        r = cg_reader_load_cached(&caches, &h, child, &v) == 0 ? cg_reader_of(v) : &(struct cg_reader) { .h = &h };
         tap_ok(r->path[CG_MEMORY] && strstr(r->path[CG_MEMORY], name), "after the TTL: the new one (%s)",
                r->path[CG_MEMORY] ? r->path[CG_MEMORY] : "-");
         ttl_value_unref(steal_pointer(&v));
@@ -255,9 +258,9 @@ static void test_reader_live(void)
         kill(child, SIGKILL);
         waitpid(child, &status, 0);
         fake_now += CG_READER_TTL_NS;
-        tap_ok(cg_reader_load_cached(&h, child, &v) == -ESRCH, "an exited reader is -ESRCH after the TTL");
+        tap_ok(cg_reader_load_cached(&caches, &h, child, &v) == -ESRCH, "an exited reader is -ESRCH after the TTL");
 
-        cg_reader_cache_disable();
+        ttl_cache_free(steal_pointer(&caches.reader));
         tap_ok(unlinkat(h.v1_fd[CG_MEMORY], name, AT_REMOVEDIR) == 0, "remove the test cgroup");
         cg_hierarchies_close(&h);
 }
@@ -269,7 +272,7 @@ int main(void)
 
         tap_ok(copy_fixtures() == 0, "copy the v1 fixture tree");
         tap_ok(cg_hierarchies_open(&h, mountinfo, tree) == 0, "open the copy");
-        tap_ok(cg_view_cache_enable(fake_clock) == 0, "enable the view cache");
+        tap_ok(ttl_cache_new(64, fake_clock, &caches.view) == 0, "enable the view cache");
         test_memory(&h);
         test_cpu(&h);
         test_level(&h);

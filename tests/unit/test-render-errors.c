@@ -33,7 +33,7 @@ static int run(const struct cg_hierarchies *h, const char *path, const char *cgr
         struct render_ctx ctx;
         int r;
 
-        render_ctx_init(&ctx, getpid(), &opts, h, NULL);
+        render_ctx_init(&ctx, getpid(), &opts, h, NULL, NULL);
         r = cg_reader_parse(h, cgroup_text, &ctx.reader);
         if (r < 0)
                 return r;

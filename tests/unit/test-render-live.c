@@ -106,7 +106,7 @@ static void test_child(const struct cg_hierarchies *h, pid_t child, unsigned cpu
         char want[64], line[32];
         struct render_ctx ctx;
 
-        render_ctx_init(&ctx, child, &opts, h, NULL);
+        render_ctx_init(&ctx, child, &opts, h, NULL, NULL);
         meminfo = generate("proc/meminfo", &ctx);
         online = generate("sys/devices/system/cpu/online", &ctx);
         cpuinfo = generate("proc/cpuinfo", &ctx);
@@ -135,7 +135,7 @@ static void test_vanished_reader(const struct cg_hierarchies *h)
         struct render_ctx ctx;
         const struct cg_reader *reader;
 
-        render_ctx_init(&ctx, 999999999, &opts, h, NULL);
+        render_ctx_init(&ctx, 999999999, &opts, h, NULL, NULL);
         tap_ok(render_ctx_reader(&ctx, &reader) < 0, "vanished reader: no cgroup view");
         meminfo = generate("proc/meminfo", &ctx);
         render_ctx_done(&ctx);
@@ -167,9 +167,10 @@ static void test_as_is(const struct cg_hierarchies *h, pid_t child)
                 { "proc/pressure/cpu", HOST_PRESSURE_CPU },
         };
         const struct lxcfs_options opts = { .use_cfs = true, .use_swap = true };
+        struct render_caches caches;
         struct render_ctx ctx;
 
-        if (render_caches_enable(NULL) < 0) {
+        if (render_caches_init(&caches, NULL) < 0) {
                 tap_ok(false, "caches enabled");
                 return;
         }
@@ -188,16 +189,16 @@ static void test_as_is(const struct cg_hierarchies *h, pid_t child)
                 for (int try = 0; try < 20 && !shared; try++) {
                         ttl_value_unref(steal_pointer(&cached));
                         strbuf_reset(&out);
-                        render_ctx_init(&ctx, 999999999, &opts, h, NULL);
+                        render_ctx_init(&ctx, 999999999, &opts, h, NULL, &caches);
                         ctx.share_as_is = true;
                         (void) generate_row(rows[i].path, &ctx, &out);
-                        shared = host_file_get(rows[i].host, &cached) == 0 && ctx.as_is == cached &&
+                        shared = host_file_get(&caches, rows[i].host, &cached) == 0 && ctx.as_is == cached &&
                                  out.len == 0;
                         render_ctx_done(&ctx);
                 }
                 tap_ok(shared, "%s as the host has it: the cached value, shared", rows[i].path);
 
-                render_ctx_init(&ctx, 999999999, &opts, h, NULL);
+                render_ctx_init(&ctx, 999999999, &opts, h, NULL, &caches);
                 strbuf_reset(&out);
                 tap_ok(generate_row(rows[i].path, &ctx, &out) >= 0 && !ctx.as_is && cached &&
                        out.len == strlen(cached->data) && memcmp(out.data, cached->data, out.len) == 0,
@@ -207,14 +208,14 @@ static void test_as_is(const struct cg_hierarchies *h, pid_t child)
         if (child > 0) {
                 _cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
 
-                render_ctx_init(&ctx, child, &opts, h, NULL);
+                render_ctx_init(&ctx, child, &opts, h, NULL, &caches);
                 ctx.share_as_is = true;
                 (void) generate_row("proc/meminfo", &ctx, &out);
                 tap_ok(!ctx.as_is && out.len > 0 && startswith(out.data, "MemTotal:         262144 kB\n"),
                        "meminfo of a limited reader: rendered, not shared");
                 render_ctx_done(&ctx);
         }
-        render_caches_disable();
+        render_caches_done(&caches);
 }
 
 int main(void)

@@ -165,6 +165,98 @@ expect_eq "AllowedCPUs=1: stat shows cpu1" "$(cpu_lines "$T/pinned/a.stat")" "cp
 reader wide CPUQuota=150% -- 'snap a'
 expect_eq "150% quota: online is 0-1" "$(cat "$T/wide/a.online")" "0-1"
 
+# ------------------------------------------------------------- pressure
+# Every cgroup2 cgroup has cpu.pressure, memory.pressure and io.pressure.
+# "stalls" makes its own: two busy loops on its one CPU (cpu), buffered
+# disk reads that overflow MemoryHigh (page cache reclaim: memory; waits on
+# the disk: io). psnap TAG reads, for each file, the cgroup's, the lxcfs
+# one and the cgroup's again, then the host's /proc one.
+PRESSURE_LIB='
+psnap() {
+        local k
+        for k in cpu memory io; do
+                cat "$cg/$k.pressure" > "$OUT/$1.$k.before"
+                cat "$M/proc/pressure/$k" > "$OUT/$1.$k.lxcfs"
+                cat "$cg/$k.pressure" > "$OUT/$1.$k.after"
+                cat "/proc/pressure/$k" > "$OUT/$1.$k.host"
+        done
+}
+'
+ok "the kernel has PSI (/proc/pressure/cpu)" test -r /proc/pressure/cpu
+reader stalls MemoryMax=256M MemoryHigh=32M AllowedCPUs=0 IOAccounting=yes -- "$PRESSURE_LIB"'
+for i in 1 2; do (end=$((SECONDS + 2)); while (( SECONDS < end )); do :; done) & done
+dd if=/dev/vda of=/dev/null bs=1M count=64 skip=600 status=none
+wait
+ls "$M/sys/devices/system/cpu" > "$OUT/cpudir.ls"
+ls /sys/devices/system/cpu > "$OUT/cpudir.host.ls"
+test -r "$M/sys/devices/system/cpu/cpu0/topology/core_id" && echo yes > "$OUT/cpu0.readable"
+test -e "$M/sys/devices/system/cpu/cpu1" || echo yes > "$OUT/cpu1.hidden"
+sleep 0.1
+psnap a
+'
+# "quiet" stalls on nothing: its totals stay near 0 while the host's hold
+# the stalls of "stalls" and of the boot, so a copy of the host's file
+# would be caught.
+reader quiet MemoryMax=256M -- "$PRESSURE_LIB"'
+sleep 0.1
+psnap a
+cat "$M/proc/slabinfo" > "$OUT/slabinfo"
+cat /proc/slabinfo > "$OUT/slabinfo.host"
+setpriv --reuid=65534 --regid=65534 --clear-groups cat "$M/proc/slabinfo" > /dev/null 2>&1 ||
+        echo refused > "$OUT/slabinfo.nobody"
+'
+# shape FILE: the lines with every number replaced by N
+shape() { sed -E 's/=[0-9.]+/=N/g' "$1"; }
+# total FILE some|full
+total() { awk -v k="$2" '$1 == k { sub(/.*total=/, ""); print }' "$1"; }
+for r in stalls quiet; do
+        for k in cpu memory io; do
+                p=$T/$r/a.$k
+                ok "$r: pressure/$k read" test -s "$p.lxcfs"
+                expect_eq "$r: pressure/$k has the kernel's format" "$(shape "$p.lxcfs")" "$(shape "/proc/pressure/$k")"
+                expect_eq "$r: pressure/$k has the lines of the unit's $k.pressure" \
+                        "$(shape "$p.lxcfs")" "$(shape "$p.before")"
+                for l in some full; do
+                        t=$(total "$p.lxcfs" $l) lo=$(total "$p.before" $l) hi=$(total "$p.after" $l)
+                        ok "$r: pressure/$k $l total=$t is the unit's ($lo..$hi)" \
+                                test -n "$t" -a "${t:-0}" -ge "${lo:-1}" -a "${t:-0}" -le "${hi:--1}"
+                done
+        done
+done
+S=$T/stalls/a Q=$T/quiet/a
+diag "stalls: $(total "$S.cpu.lxcfs" some) us cpu, $(total "$S.memory.lxcfs" some) us memory," \
+        "$(total "$S.io.lxcfs" some) us io; host: $(total "$S.cpu.host" some), $(total "$S.memory.host" some), $(total "$S.io.host" some)"
+ok "stalls: two busy loops on one CPU show as cpu some ($(total "$S.cpu.lxcfs" some) us)" \
+        test "$(total "$S.cpu.lxcfs" some)" -gt 100000
+for k in cpu memory io; do
+        host=$(total "$Q.$k.host" some) hi=$(total "$Q.$k.after" some)
+        ok "quiet: pressure/$k is not the host's (host some total=$host > unit's $hi)" \
+                test "${host:-0}" -gt "${hi:-0}"
+done
+
+# ------------------------------------------------------------- slabinfo
+expect_eq "slabinfo is 0400 root" "$(stat -c '%a %U' "$M/proc/slabinfo")" "400 root"
+ok "slabinfo: nobody is refused" test -s "$T/quiet/slabinfo.nobody"
+expect_eq "slabinfo on v2: the host's header, read by root in a limited unit" \
+        "$(head -2 "$T/quiet/slabinfo")" "$(head -2 "$T/quiet/slabinfo.host")"
+expect_eq "slabinfo on v2: the host's caches" \
+        "$(sed 1,2d "$T/quiet/slabinfo" | awk '{ print $1 }')" "$(sed 1,2d "$T/quiet/slabinfo.host" | awk '{ print $1 }')"
+
+# ------------------------------------------- the cpu directory, one CPU
+H_LS=$(tr '\n' ' ' < "$T/stalls/cpudir.host.ls")
+if [[ -d /sys/devices/system/cpu/cpu1 ]]; then
+        expect_eq "AllowedCPUs=0: the cpu directory lists cpu0 and no other cpuN" \
+                "$(tr '\n' ' ' < "$T/stalls/cpudir.ls")" \
+                "$(grep -Ev '^cpu[1-9][0-9]*$' "$T/stalls/cpudir.host.ls" | tr '\n' ' ')"
+        ok "AllowedCPUs=0: cpu1 does not resolve" test -s "$T/stalls/cpu1.hidden"
+else
+        # One CPU: the filtered listing is the host's.
+        expect_eq "AllowedCPUs=0 on a 1-CPU VM: the host's listing" \
+                "$(tr '\n' ' ' < "$T/stalls/cpudir.ls")" "$H_LS"
+fi
+ok "AllowedCPUs=0: cpu0/topology reads" test -s "$T/stalls/cpu0.readable"
+diag "host: $H_LS"
+
 # ------------------------------------------------- unlimited: host values
 reader free -- 'snap a'
 F=$T/free
