@@ -55,26 +55,36 @@ struct mirror *fs_mirror_of(struct lxcfs_fs *fs, uint64_t ino)
         return (ino & MIRROR_INO_BIT) && fs->n_mirrors ? &fs->mirrors[0] : NULL;
 }
 
+/* What pid sees of m's row; a reader without a view of its own (gone, or
+ * no cgroup for it) sees everything, as the host. */
+static int load_reader_view(struct lxcfs_fs *fs, struct mirror *m, pid_t pid, struct vmirror_view *view)
+{
+        struct render_ctx ctx;
+        int r;
+
+        render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg, &fs->caches);
+        r = m->row->load_view(&ctx, view);
+        render_ctx_done(&ctx);
+        if (r < 0 && render_view_missing(r)) {
+                view->all = true;
+                r = 0;
+        }
+        return r;
+}
+
 /* Whether the reader may see rel: its top-level entry passes the row's
  * filter with the reader's view. -ENOENT when hidden. */
 static int check_visible(struct lxcfs_fs *fs, struct mirror *m, const char *rel, pid_t pid)
 {
         _cleanup_free_ char *top = mirror_top_entry(rel);
         struct vmirror_view view = { 0 };
-        struct render_ctx ctx;
         int r;
 
         if (!top)
                 return -ENOMEM;
         if (!top[0] || !m->row->entry_visible)
                 return 0;
-        render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg, &fs->caches);
-        r = m->row->load_view(&ctx, &view);
-        render_ctx_done(&ctx);
-        if (r < 0 && render_view_missing(r)) {
-                view.all = true;
-                r = 0;
-        }
+        r = load_reader_view(fs, m, pid, &view);
         if (r < 0) {
                 log_debug_errno(r, "Cannot tell what pid %d sees of %s: %m", (int) pid, m->row->path);
                 return -EIO;
@@ -182,17 +192,8 @@ void fs_mirror_readdir(fuse_req_t req, struct mirror *m, uint64_t ino, size_t si
                 r = check_visible(fs, m, rel, pid);
         if (r >= 0)
                 r = mirror_list(m, rel, &list, &n);
-        if (r >= 0 && !rel[0] && m->row->load_view) {
-                struct render_ctx ctx;
-
-                render_ctx_init(&ctx, pid, fs->opts, fs->cg, fs->loadavg, &fs->caches);
-                r = m->row->load_view(&ctx, &view);
-                render_ctx_done(&ctx);
-                if (r < 0 && render_view_missing(r)) {
-                        view.all = true;
-                        r = 0;
-                }
-        }
+        if (r >= 0 && !rel[0] && m->row->load_view)
+                r = load_reader_view(fs, m, pid, &view);
         if (r >= 0 && !(buf = malloc(size)))
                 r = -ENOMEM;
         if (r < 0) {
