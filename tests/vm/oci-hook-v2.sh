@@ -79,4 +79,19 @@ ok "an unlimited container is left alone (no pressure bind)" \
         test "$(runc_mount_count unlimited /proc/pressure/memory)" = 0
 runc_delete_all
 diag "$(cat "$LOG")"
+
+# The hook as installed logs to the journal (no LXCFS_HOOK_LOG): with lxcfs
+# stopped a limited container starts, and the journal says why nothing was
+# bound.
+JWRAP=$T/hook-journal
+printf '#!/bin/sh\nexec %s %s\n' "$HOOK" "$M" >"$JWRAP"
+chmod +x "$JWRAP"
+lxcfs_stop
+ok "with lxcfs stopped a limited container still starts (hook logging to the journal)" \
+        runc_create stopped --mem 268435456 --hook "$JWRAP"
+journalctl --sync 2>/dev/null
+jlog=$(journalctl -b -o cat --no-pager SYSLOG_IDENTIFIER=lxcfs-oci-hook 2>&1 | grep "lxcfs is not live at $M")
+ok "the journal (SYSLOG_IDENTIFIER=lxcfs-oci-hook) says why nothing was bound" test -n "$jlog"
+diag "$jlog"
+runc_delete_all
 finish
